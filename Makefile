@@ -68,6 +68,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 fuzz: $(FUZZ_BINS)
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(B)
 
@@ -83,5 +85,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all unit check lint format clean fuzz
+.PHONY: all unit unit-bins check lint format clean fuzz
 .SECONDARY:

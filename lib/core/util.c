@@ -164,10 +164,10 @@ berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err)
 }
 
 static int
-rm_rf_at(int dirfd, const char *name, dev_t dev, struct berth_error **err)
+rm_rf_at(int parent, const char *name, dev_t dev, struct berth_error **err)
 {
     struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
             return 0;
         return berth_error_set(err, errno, "stat '%s'", name);
@@ -175,7 +175,7 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, struct berth_error **err)
     if (S_ISDIR(st.st_mode)) {
         if (st.st_dev != dev)
             return berth_error_setq(err, EBUSY, "refusing to remove '%s': a mount point", name);
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
             return berth_error_set(err, errno, "open '%s'", name);
         _cleanup_closedir_ DIR *d = fdopendir(fd);
@@ -191,11 +191,11 @@ rm_rf_at(int dirfd, const char *name, dev_t dev, struct berth_error **err)
             if (r < 0)
                 return r;
         }
-        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
             return berth_error_set(err, errno, "rmdir '%s'", name);
         return 0;
     }
-    if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+    if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
         return berth_error_set(err, errno, "unlink '%s'", name);
     return 0;
 }

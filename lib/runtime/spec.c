@@ -121,6 +121,91 @@ seccomp_action_from_name(const char *name)
     return -1;
 }
 
+/* ---- integers above INT64_MAX ----
+ * jansson keeps integers as int64_t and refuses bigger literals ("too big integer"), yet
+ * config.json legitimately holds uint64 values above INT64_MAX: RLIM_INFINITY written as
+ * 18446744073709551615, 64-bit seccomp argument values. Before parsing, such literals are
+ * rewritten, exactly, into strings made of a NUL byte and the digits. No string of the input may
+ * then hold a NUL (an escaped \u0000 is refused), so get_u64_value() recognizes the rewritten
+ * numbers and every string getter refuses them ("must be a string"). */
+
+static bool
+json_is_text(json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
+static bool
+json_big_uint(json_t *v, uint64_t *ret)
+{
+    if (!json_is_string(v) || json_string_length(v) < 2 || json_string_value(v)[0] != '\0')
+        return false;
+    return berth_parse_u64(json_string_value(v) + 1, ret);
+}
+
+/* Length of the unsigned literal above INT64_MAX (and at most UINT64_MAX) at p, else 0. */
+static size_t
+big_uint_literal(const char *text, size_t len, size_t i)
+{
+    if (i > 0 && (strchr("+-.", text[i - 1]) || (text[i - 1] >= '0' && text[i - 1] <= '9') ||
+                  ((text[i - 1] | 0x20) >= 'a' && (text[i - 1] | 0x20) <= 'z')))
+        return 0; /* not the start of a token */
+    size_t n = 0;
+    while (i + n < len && text[i + n] >= '0' && text[i + n] <= '9')
+        n++;
+    if (n < 19 || n > 20 || text[i] == '0' || (i + n < len && strchr(".eE", text[i + n])))
+        return 0;
+    char digits[21];
+    uint64_t v;
+    memcpy(digits, text + i, n);
+    digits[n] = '\0';
+    return berth_parse_u64(digits, &v) && v > INT64_MAX ? n : 0;
+}
+
+/* With out NULL, counts the literals to rewrite (-1: the input holds \u0000); else writes the
+ * rewritten text into out (room for len + 8 * count + 1 bytes) and returns its length. */
+static ssize_t
+rewrite_big_uints(const char *text, size_t len, char *out)
+{
+    bool in_string = false, has_nul = false;
+    size_t count = 0, o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = 0;
+        if (in_string) {
+            if (text[i] == '\\') {
+                if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5))
+                    has_nul = true;
+                n = i + 1 < len ? 2 : 1;
+            } else {
+                in_string = text[i] != '"';
+                n = 1;
+            }
+        } else if (text[i] >= '1' && text[i] <= '9' && (n = big_uint_literal(text, len, i)) > 0) {
+            count++;
+            if (out) {
+                memcpy(out + o, "\"\\u0000", 7);
+                memcpy(out + o + 7, text + i, n);
+                out[o + 7 + n] = '"';
+                o += n + 8;
+            }
+            i += n;
+            continue;
+        } else {
+            in_string = text[i] == '"';
+            n = 1;
+        }
+        if (out)
+            memcpy(out + o, text + i, n);
+        o += n;
+        i += n;
+    }
+    if (out) {
+        out[o] = '\0';
+        return (ssize_t) o;
+    }
+    return has_nul && count ? -1 : (ssize_t) count;
+}
+
 /* ---- small typed getters: each reports the JSON path of a bad field ---- */
 
 static int
@@ -133,7 +218,7 @@ get_string(json_t *obj, const char *key, const char *where, bool required, char 
             return berth_error_setq(err, EINVAL, "%s.%s is required", where, key);
         return 0;
     }
-    if (!json_is_string(v))
+    if (!json_is_text(v))
         return berth_error_setq(err, EINVAL, "%s.%s must be a string", where, key);
     *ret = strdup(json_string_value(v));
     return *ret ? 0 : berth_error_set(err, ENOMEM, "%s.%s", where, key);
@@ -163,7 +248,8 @@ json_to_i64(json_t *v, int64_t *ret)
     }
     if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (d != (double) (int64_t) d)
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
+            d != (double) (int64_t) d)
             return -1;
         *ret = (int64_t) d;
         return 0;
@@ -184,8 +270,8 @@ get_i64(json_t *obj, const char *key, const char *where, struct berth_opt_i64 *r
     return 0;
 }
 
-/* An unsigned 64-bit field: jansson stores integers as int64, so values above INT64_MAX
- * (e.g. RLIM_INFINITY written as 18446744073709551615) arrive as reals. */
+/* An unsigned 64-bit field: values above INT64_MAX (e.g. RLIM_INFINITY written as
+ * 18446744073709551615) arrive rewritten as strings (see rewrite_big_uints), or as reals. */
 static int
 get_u64_value(json_t *v, const char *where, const char *key, uint64_t *ret,
               struct berth_error **err)
@@ -194,9 +280,13 @@ get_u64_value(json_t *v, const char *where, const char *key, uint64_t *ret,
         *ret = (uint64_t) json_integer_value(v);
         return 0;
     }
+    if (json_big_uint(v, ret))
+        return 0;
     if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) <= 18446744073709551616.0) {
         double d = json_real_value(v);
         *ret = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t) d;
+        if (d < 18446744073709551615.0 && (double) *ret != d)
+            return berth_error_setq(err, EINVAL, "%s.%s must be an integer", where, key);
         return 0;
     }
     return berth_error_setq(err, EINVAL, "%s.%s must be a non-negative integer", where, key);
@@ -234,7 +324,7 @@ get_strv(json_t *obj, const char *key, const char *where, char ***ret, struct be
         return berth_error_set(err, ENOMEM, "%s.%s", where, key);
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_array_get(v, i);
-        if (!json_is_string(s)) {
+        if (!json_is_text(s)) {
             berth_strv_free(out);
             return berth_error_setq(err, EINVAL, "%s.%s[%zu] must be a string", where, key, i);
         }
@@ -274,6 +364,14 @@ get_array(json_t *obj, const char *key, const char *where, json_t **ret, struct 
     return 0;
 }
 
+static void
+kv_free(struct berth_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(kv[i].key), free(kv[i].value);
+    free(kv);
+}
+
 static int
 get_kv_map(json_t *obj, const char *key, const char *where, struct berth_kv **ret, size_t *n_ret,
            struct berth_error **err)
@@ -290,7 +388,7 @@ get_kv_map(json_t *obj, const char *key, const char *where, struct berth_kv **re
     json_t *v;
     json_object_foreach(map, k, v)
     {
-        if (!json_is_string(v)) {
+        if (!json_is_text(v)) {
             for (size_t j = 0; j < i; j++)
                 free(kv[j].key), free(kv[j].value);
             free(kv);
@@ -298,19 +396,14 @@ get_kv_map(json_t *obj, const char *key, const char *where, struct berth_kv **re
         }
         kv[i].key = strdup(k);
         kv[i].value = strdup(json_string_value(v));
-        i++;
+        if (!kv[i++].value || !kv[i - 1].key) {
+            kv_free(kv, i);
+            return berth_error_set(err, ENOMEM, "%s.%s", where, key);
+        }
     }
     *ret = kv;
     *n_ret = n;
     return 0;
-}
-
-static void
-kv_free(struct berth_kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(kv[i].key), free(kv[i].value);
-    free(kv);
 }
 
 /* ---- process ---- */
@@ -411,7 +504,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             }
             p->user.n_additional_gids = n;
         }
-        if (json_object_get(o, "username") && !json_is_string(json_object_get(o, "username"))) {
+        if (json_object_get(o, "username") && !json_is_text(json_object_get(o, "username"))) {
             r = berth_error_setq(err, EINVAL, "process.user.username must be a string");
             goto fail;
         }
@@ -429,8 +522,10 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             goto fail;
         }
     }
-    if (!p->cwd)
-        p->cwd = strdup("/");
+    if (!p->cwd && !(p->cwd = strdup("/"))) {
+        r = berth_error_set(err, ENOMEM, "process.cwd");
+        goto fail;
+    }
     if (p->cwd[0] != '/') {
         r = berth_error_setq(err, EINVAL, "process.cwd \"%s\" is not an absolute path", p->cwd);
         goto fail;
@@ -750,6 +845,7 @@ parse_namespaces(json_t *lin, struct berth_spec *spec, struct berth_error **err)
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
         struct berth_spec_namespace *ns = &spec->linux_.namespaces[i];
+        spec->linux_.n_namespaces = i + 1; /* freed with the spec, even half-parsed */
         if (!json_is_object(e))
             return berth_error_setq(err, EINVAL, "linux.namespaces[%zu] must be an object", i);
         _cleanup_free_ char *type = NULL;
@@ -774,7 +870,6 @@ parse_namespaces(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         if (ns->path && ns->path[0] != '/')
             return berth_error_setq(err, EINVAL, "linux.namespaces: %s path \"%s\" is not absolute",
                                     type, ns->path);
-        spec->linux_.n_namespaces = i + 1;
     }
     return 0;
 }
@@ -821,8 +916,8 @@ parse_devices(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         d->minor = minor.value;
         d->has_file_mode = mode.set;
         d->file_mode = (mode_t) mode.value & 07777;
-        d->has_uid = json_object_get(e, "uid") != NULL;
-        d->has_gid = json_object_get(e, "gid") != NULL;
+        d->has_uid = json_object_get(e, "uid") && !json_is_null(json_object_get(e, "uid"));
+        d->has_gid = json_object_get(e, "gid") && !json_is_null(json_object_get(e, "gid"));
         d->uid = uid;
         d->gid = gid;
     }
@@ -1070,7 +1165,7 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
     if (a < 0)
         return berth_error_setq(err, EINVAL, "%s: unknown defaultAction \"%s\"", w, def);
     s->default_action = (uint32_t) a;
-    if (json_object_get(sc, "defaultErrnoRet")) {
+    if (json_object_get(sc, "defaultErrnoRet") && !json_is_null(json_object_get(sc, "defaultErrnoRet"))) {
         s->has_default_errno_ret = true;
         if ((r = get_u32(sc, "defaultErrnoRet", w, false, &s->default_errno_ret, err)) < 0)
             return r;
@@ -1103,7 +1198,7 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
         if (a < 0)
             return berth_error_setq(err, EINVAL, "%s.syscalls[%zu]: unknown action \"%s\"", w, i, action);
         rule->action = (uint32_t) a;
-        if (json_object_get(e, "errnoRet")) {
+        if (json_object_get(e, "errnoRet") && !json_is_null(json_object_get(e, "errnoRet"))) {
             rule->has_errno_ret = true;
             if ((r = get_u32(e, "errnoRet", "linux.seccomp.syscalls[]", false, &rule->errno_ret, err)) < 0)
                 return r;
@@ -1330,11 +1425,24 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
                  struct berth_error **err)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    _cleanup_free_ char *rewritten = NULL;
+    ssize_t n_big = rewrite_big_uints(text, len, NULL);
+    if (n_big < 0)
+        return berth_error_setq(err, EINVAL, "config.json: \\u0000 is not allowed in strings");
+    if (n_big > 0) {
+        if ((size_t) n_big > (SIZE_MAX - len - 1) / 8 || !(rewritten = malloc(len + 8 * n_big + 1)))
+            return berth_error_set(err, ENOMEM, "config.json");
+        len = (size_t) rewrite_big_uints(text, len, rewritten);
+        text = rewritten;
+    }
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | (n_big ? JSON_ALLOW_NUL : 0),
+                              &jerr);
     if (!root)
         return berth_error_setq(err, EINVAL, "config.json: line %d column %d: %s", jerr.line,
                                 jerr.column, jerr.text);
     _cleanup_spec_ struct berth_spec *spec = calloc(1, sizeof(*spec));
+    /* declared before the first goto: a cleanup variable must not be jumped over */
+    _cleanup_free_ char *root_path = NULL;
     int r = 0;
     if (!spec) {
         r = berth_error_set(err, ENOMEM, "config.json");
@@ -1358,7 +1466,6 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
         r = berth_error_setq(err, EINVAL, "config.json: root is required");
         goto out;
     }
-    _cleanup_free_ char *root_path = NULL;
     if ((r = get_string(o, "path", "root", true, &root_path, err)) < 0 ||
         (r = get_bool(o, "readonly", "root", &spec->root_readonly, NULL, err)) < 0)
         goto out;
