@@ -7,6 +7,7 @@ RT=${RT:-$TOP/build/berth-runtime}
 PROBE=$TOP/build/probe
 SUITE=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 WORK=$(mktemp -d /tmp/berth-it.XXXXXX)
+chmod 711 "$WORK" # user-namespaced containers must reach their bundles
 ROOT=$WORK/state
 BASE=$WORK/base
 PFX="it$$"
@@ -63,7 +64,11 @@ rt() { "$RT" --root "$ROOT" "$@"; }
 run_probe() {
     local b=$1; shift
     args "$b" /probe "$@"
-    local id; id=$(new_id)
+    run_bundle "$b"
+}
+# run_bundle BUNDLE: runs the bundle as configured, stdout to $OUT, status to $RC.
+run_bundle() {
+    local b=$1 id; id=$(new_id)
     OUT=$(rt run --bundle "$b" "$id" 2>"$WORK/stderr" </dev/null)
     RC=$?
     ERR=$(cat "$WORK/stderr")
