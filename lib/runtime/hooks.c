@@ -36,6 +36,7 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
         return berth_error_set(err, e, "%s hook %s: fork", kind, h->path);
     }
     if (pid == 0) {
+        setpgid(0, 0); /* a timeout kills the hook and whatever it started */
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(out[1], 2);
@@ -73,6 +74,7 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
             long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
             timeout_ms = (int) (h->timeout * 1000L - elapsed);
             if (timeout_ms <= 0) {
+                kill(-pid, SIGKILL);
                 kill(pid, SIGKILL);
                 timed_out = 1;
                 break;
@@ -124,7 +126,9 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
     if (in[1] >= 0)
         close(in[1]);
     if (out[0] >= 0) {
-        /* collect what is left after the hook exited */
+        /* collect what is left after the hook exited; a process it left behind may hold the
+         * pipe open, so never block here */
+        fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
         ssize_t r;
         while (out_len < HOOK_OUTPUT_MAX &&
                (r = read(out[0], output + out_len, HOOK_OUTPUT_MAX - out_len)) > 0)
