@@ -350,10 +350,9 @@ berth_cmd_update_parse(const char *path, struct berth_spec_resources *res, struc
     } else if ((r = berth_read_file(path, 4u << 20, &text, &len, err)) < 0) {
         return r;
     }
-    json_error_t jerr;
-    json_t *j = json_loadb(text, len, 0, &jerr);
-    if (!j)
-        return berth_error_setq(err, EINVAL, "resources: line %d: %s", jerr.line, jerr.text);
+    json_t *j = NULL;
+    if ((r = berth_spec_json_load("resources", text, len, &j, err)) < 0)
+        return r;
     r = berth_spec_parse_resources(j, res, err);
     json_decref(j);
     return r;

@@ -87,6 +87,31 @@ check_preconditions(const struct berth_spec *spec, const struct berth_create_opt
     return 0;
 }
 
+/* Like runc: a device listed in linux.devices is one the container may use, so the device
+ * cgroup gets an allow rule for it after the configured rules. */
+static int
+allow_configured_devices(struct berth_spec *spec, struct berth_error **err)
+{
+    struct berth_spec_resources *res = &spec->linux_.resources;
+    size_t n = spec->linux_.n_devices;
+    if (!res->has_devices || n == 0)
+        return 0;
+    struct berth_spec_device_rule *rules = realloc(res->devices, (res->n_devices + n) * sizeof(*rules));
+    if (!rules)
+        return berth_error_set(err, ENOMEM, "device rules");
+    res->devices = rules;
+    for (size_t i = 0; i < n; i++) {
+        const struct berth_spec_device *d = &spec->linux_.devices[i];
+        if (d->type == 'p')
+            continue;
+        struct berth_spec_device_rule *rule = &rules[res->n_devices++];
+        *rule = (struct berth_spec_device_rule){.allow = true, .type = d->type == 'b' ? 'b' : 'c',
+                                                .major = d->major, .minor = d->minor};
+        memcpy(rule->access, "rwm", 4);
+    }
+    return 0;
+}
+
 static void
 created_cleanup(struct created *c, const char *dir)
 {
@@ -191,6 +216,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         }
     }
 
+    if ((r = allow_configured_devices(spec, err)) < 0)
+        goto fail;
     if ((r = berth_cgroup_create(spec->linux_.cgroups_path, o->id, o->systemd_cgroup,
                                  &spec->linux_.resources, &c->cg, err)) < 0)
         goto fail;

@@ -57,10 +57,9 @@ build_process(const struct berth_exec_opts *o, const struct berth_spec *spec,
         int r = berth_read_file(o->process_path, 4u << 20, &text, &len, err);
         if (r < 0)
             return r;
-        json_error_t jerr;
-        json_t *j = json_loadb(text, len, 0, &jerr);
-        if (!j)
-            return berth_error_setq(err, EINVAL, "process.json: line %d: %s", jerr.line, jerr.text);
+        json_t *j = NULL;
+        if ((r = berth_spec_json_load("process.json", text, len, &j, err)) < 0)
+            return r;
         r = berth_spec_parse_process(j, ret, err);
         json_decref(j);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,11 +141,73 @@ copy_tree(int src, int dst, struct berth_error **err)
     return 0;
 }
 
-/* Mounts the container's view of its cgroups at dest (a "cgroup" mount in config.json): a
- * tmpfs with one bind per hierarchy of the container's own cgroup directory, read-only unless
- * the mount says rw. */
+/* One cgroup hierarchy mounted on the host under /sys/fs/cgroup. */
+struct hierarchy {
+    char mountpoint[256];
+    char fstype[16];   /* cgroup or cgroup2 */
+    char options[256]; /* the controllers ("cpu,cpuacct", "name=systemd"), for a fresh mount */
+};
+
+static size_t
+read_hierarchies(struct hierarchy *out, size_t max, struct berth_error **err)
+{
+    _cleanup_free_ char *mountinfo = NULL;
+    if (berth_read_file("/proc/self/mountinfo", 4u << 20, &mountinfo, NULL, err) < 0)
+        return 0;
+    size_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(mountinfo, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+        char mp[256], fstype[16], super[512];
+        if (sscanf(line, "%*s %*s %*s %*s %255s %*[^-]- %15s %*s %511s", mp, fstype, super) != 3)
+            continue;
+        if (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2"))
+            continue;
+        if (!berth_str_has_prefix(mp, "/sys/fs/cgroup"))
+            continue;
+        struct hierarchy *h = &out[n++];
+        snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mp);
+        snprintf(h->fstype, sizeof(h->fstype), "%s", fstype);
+        h->options[0] = '\0';
+        char *s2 = NULL;
+        for (char *tok = strtok_r(super, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2)) {
+            if (!strcmp(tok, "rw") || !strcmp(tok, "ro") || strchr(tok, '=') != NULL) {
+                if (!berth_str_has_prefix(tok, "name="))
+                    continue;
+            }
+            size_t l = strlen(h->options);
+            snprintf(h->options + l, sizeof(h->options) - l, "%s%s", l ? "," : "", tok);
+        }
+    }
+    return n;
+}
+
+/* The host path of our cgroup in the hierarchy with these controllers (from /proc/self/cgroup,
+ * read before entering a cgroup namespace, or without one). */
+static bool
+own_cgroup_path(const char *self, const struct hierarchy *h, char *out, size_t len)
+{
+    _cleanup_free_ char *copy = strdup(self);
+    char *save = NULL;
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c2 = '\0';
+        bool match = !strcmp(h->fstype, "cgroup2") ? c1[1] == '\0' : !strcmp(c1 + 1, h->options);
+        if (match) {
+            int w = snprintf(out, len, "%s%s", h->mountpoint, c2 + 1);
+            return w > 0 && (size_t) w < len;
+        }
+    }
+    return false;
+}
+
+/* Mounts the container's view of its cgroups at dest (a "cgroup" mount in config.json). In a
+ * cgroup namespace a fresh mount of each hierarchy shows the container's own subtree as its
+ * root; without one, the container's cgroup directories are bound from the host. */
 static int
-mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, struct berth_error **err)
+mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, bool cgroupns, struct berth_error **err)
 {
     _cleanup_close_ int destfd = -1;
     int r = berth_mkdir_in_root(rootfd, m->destination, 0755, false, &destfd, err);
@@ -153,112 +216,67 @@ mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, struct berth_err
     char target[64];
     berth_fd_path(destfd, target, sizeof(target));
     unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    _cleanup_free_ char *mountinfo = NULL, *self = NULL;
-    if ((r = berth_read_file("/proc/self/mountinfo", 4u << 20, &mountinfo, NULL, err)) < 0 ||
-        (r = berth_read_file("/proc/self/cgroup", 1u << 20, &self, NULL, err)) < 0)
+    unsigned long ro = m->flags & MS_RDONLY;
+    struct hierarchy hs[32];
+    size_t n = read_hierarchies(hs, BERTH_ARRAY_SIZE(hs), err);
+    if (n == 0)
+        return err && *err ? -EINVAL : 0;
+    _cleanup_free_ char *self = NULL;
+    if (!cgroupns && (r = berth_read_file("/proc/self/cgroup", 1u << 20, &self, NULL, err)) < 0)
         return r;
-    /* a pure v2 host: one cgroup2 mount at /sys/fs/cgroup */
-    bool pure_v2 = false;
-    for (char *line = mountinfo; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        char mp[PATH_MAX], rest[4096];
-        if (sscanf(line, "%*s %*s %*s %*s %4095s %*[^-]- %4095s", mp, rest) == 2 &&
-            !strcmp(mp, "/sys/fs/cgroup") && !strcmp(rest, "cgroup2"))
-            pure_v2 = true;
-        if (nl)
-            *nl = '\n';
-        line = nl ? nl + 1 : NULL;
-    }
-    if (pure_v2) {
-        /* in a cgroup namespace a fresh cgroup2 mount shows the container's own subtree */
-        if (mount("cgroup2", target, "cgroup2", base | (m->flags & MS_RDONLY), NULL) == 0)
-            return 0;
-        const char *path = strstr(self, "0::");
-        char src[PATH_MAX];
-        char *end = path ? strchr(path, '\n') : NULL;
-        if (end)
-            *end = '\0';
-        snprintf(src, sizeof(src), "/sys/fs/cgroup%s", path ? path + 3 : "");
-        if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-            return berth_error_set(err, errno, "bind cgroup2 onto %s", m->destination);
-        return remount_in_root(rootfd, m->destination,
-                               MS_BIND | MS_REMOUNT | base | (m->flags & MS_RDONLY), NULL, err);
-    }
-    if (mount("tmpfs", target, "tmpfs", base, "mode=755") < 0)
+    bool pure_v2 = n == 1 && !strcmp(hs[0].mountpoint, "/sys/fs/cgroup");
+    if (!pure_v2 && mount("tmpfs", target, "tmpfs", base, "mode=755") < 0)
         return berth_error_set(err, errno, "mount tmpfs on %s", m->destination);
-    /* for each hierarchy in /proc/self/cgroup, bind <mountpoint><path> to dest/<name> */
-    for (char *line = self; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        char *c1 = strchr(line, ':');
-        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (c1 && c2) {
-            *c2 = '\0';
-            const char *ctrls = c1 + 1, *cgpath = c2 + 1;
-            /* find the mount point of this hierarchy */
-            char found[PATH_MAX] = "";
-            for (char *ml = mountinfo; ml && *ml;) {
-                char *mnl = strchr(ml, '\n');
-                char mp[PATH_MAX], fstype[64], super[1024];
-                if (sscanf(ml, "%*s %*s %*s %*s %4095s %*[^-]- %63s %*s %1023s", mp, fstype, super) == 3) {
-                    if (*ctrls == '\0' && !strcmp(fstype, "cgroup2")) {
-                        snprintf(found, sizeof(found), "%s", mp);
-                    } else if (*ctrls && !strcmp(fstype, "cgroup")) {
-                        /* super options contain the controller list, e.g. rw,cpu,cpuacct */
-                        char want[256];
-                        snprintf(want, sizeof(want), ",%s", ctrls);
-                        char *hit = strstr(super, want);
-                        size_t wl = strlen(want);
-                        if (hit && (hit[wl] == '\0' || hit[wl] == ',' || hit[wl] == ' '))
-                            snprintf(found, sizeof(found), "%s", mp);
-                    }
-                }
-                ml = mnl ? mnl + 1 : NULL;
-            }
-            if (found[0] && berth_str_has_prefix(found, "/sys/fs/cgroup/")) {
-                const char *name = found + strlen("/sys/fs/cgroup/");
-                char src[PATH_MAX * 2], sub[PATH_MAX];
-                snprintf(src, sizeof(src), "%s%s", found, cgpath);
-                snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
-                _cleanup_close_ int subfd = -1;
-                if ((r = berth_mkdir_in_root(rootfd, sub, 0755, false, &subfd, err)) < 0)
-                    return r;
-                char subtarget[64];
-                berth_fd_path(subfd, subtarget, sizeof(subtarget));
-                if (mount(src, subtarget, NULL, MS_BIND | MS_REC, NULL) < 0)
-                    return berth_error_set(err, errno, "bind cgroup %s", src);
-                unsigned long ro = (m->flags & MS_RDONLY) ? MS_RDONLY : 0;
-                if ((r = remount_in_root(rootfd, sub, MS_BIND | MS_REMOUNT | base | ro, NULL, err)) < 0)
-                    return r;
-                /* cpu,cpuacct style names also get the short links docker images expect */
-                if (strchr(name, ',')) {
-                    _cleanup_free_ char *names = strdup(name);
-                    char *save = NULL;
-                    for (char *tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                        char l[PATH_MAX];
-                        snprintf(l, sizeof(l), "%s/%s", m->destination, tok);
-                        _cleanup_close_ int lfd = berth_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0);
-                        if (lfd >= 0)
-                            (void) symlinkat(name, lfd, tok);
-                    }
-                }
-            }
+    for (size_t i = 0; i < n; i++) {
+        const struct hierarchy *h = &hs[i];
+        char sub[PATH_MAX];
+        if (pure_v2)
+            snprintf(sub, sizeof(sub), "%s", m->destination);
+        else if (!berth_str_has_prefix(h->mountpoint, "/sys/fs/cgroup/"))
+            continue;
+        else
+            snprintf(sub, sizeof(sub), "%s/%s", m->destination, h->mountpoint + strlen("/sys/fs/cgroup/"));
+        _cleanup_close_ int subfd = -1;
+        if ((r = berth_mkdir_in_root(rootfd, sub, 0755, false, &subfd, err)) < 0)
+            return r;
+        char subtarget[64];
+        berth_fd_path(subfd, subtarget, sizeof(subtarget));
+        if (cgroupns) {
+            bool v2 = !strcmp(h->fstype, "cgroup2");
+            if (mount(v2 ? "cgroup2" : "cgroup", subtarget, h->fstype, base | ro,
+                      v2 ? NULL : h->options) < 0)
+                return berth_error_set(err, errno, "mount %s (%s) on %s", h->fstype,
+                                       v2 ? "unified" : h->options, sub);
+        } else {
+            char src[PATH_MAX * 2];
+            if (!own_cgroup_path(self, h, src, sizeof(src)))
+                continue;
+            if (mount(src, subtarget, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return berth_error_set(err, errno, "bind cgroup %s", src);
+            if ((r = remount_in_root(rootfd, sub, MS_BIND | MS_REMOUNT | base | ro, NULL, err)) < 0)
+                return r;
         }
-        line = nl ? nl + 1 : NULL;
+        /* cpu,cpuacct style hierarchies also get the short names images expect */
+        const char *name = strrchr(sub, '/') + 1;
+        if (!pure_v2 && strchr(name, ',')) {
+            _cleanup_free_ char *names = strdup(name);
+            _cleanup_close_ int dfd = berth_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0);
+            char *save = NULL;
+            for (char *tok = names ? strtok_r(names, ",", &save) : NULL; tok && dfd >= 0; tok = strtok_r(NULL, ",", &save))
+                (void) symlinkat(name, dfd, tok);
+        }
     }
-    if (m->flags & MS_RDONLY)
+    if (!pure_v2 && ro)
         return remount_in_root(rootfd, m->destination, MS_REMOUNT | base | MS_RDONLY, "mode=755", err);
     return 0;
 }
 
 static int
-do_mount(int rootfd, const struct berth_spec_mount *m, bool in_userns, struct berth_error **err)
+do_mount(int rootfd, const struct berth_spec_mount *m, bool in_userns, bool cgroupns,
+         struct berth_error **err)
 {
     if (m->type && !strcmp(m->type, "cgroup"))
-        return mount_cgroup_tree(rootfd, m, err);
+        return mount_cgroup_tree(rootfd, m, cgroupns, err);
     bool is_file = false;
     if (m->bind) {
         struct stat st;
@@ -425,8 +443,10 @@ berth_rootfs_prepare(const struct berth_spec *spec, bool in_userns, struct berth
     _cleanup_close_ int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return berth_error_set(err, errno, "open rootfs '%s'", spec->root_path);
+    const struct berth_spec_namespace *cgns = berth_spec_find_ns(spec, CLONE_NEWCGROUP);
+    bool cgroupns = cgns && !cgns->path;
     for (size_t i = 0; i < spec->n_mounts; i++) {
-        int r = do_mount(rootfd, &spec->mounts[i], in_userns, err);
+        int r = do_mount(rootfd, &spec->mounts[i], in_userns, cgroupns, err);
         if (r < 0)
             return r;
     }

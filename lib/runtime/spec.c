@@ -1421,29 +1421,40 @@ berth_spec_freep(struct berth_spec **spec)
 }
 
 int
-berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_spec **ret,
-                 struct berth_error **err)
+berth_spec_json_load(const char *what, const char *text, size_t len, struct json_t **ret,
+                     struct berth_error **err)
 {
     json_error_t jerr;
     _cleanup_free_ char *rewritten = NULL;
     ssize_t n_big = rewrite_big_uints(text, len, NULL);
     if (n_big < 0)
-        return berth_error_setq(err, EINVAL, "config.json: \\u0000 is not allowed in strings");
+        return berth_error_setq(err, EINVAL, "%s: \\u0000 is not allowed in strings", what);
     if (n_big > 0) {
         if ((size_t) n_big > (SIZE_MAX - len - 1) / 8 || !(rewritten = malloc(len + 8 * n_big + 1)))
-            return berth_error_set(err, ENOMEM, "config.json");
+            return berth_error_set(err, ENOMEM, "%s", what);
         len = (size_t) rewrite_big_uints(text, len, rewritten);
         text = rewritten;
     }
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | (n_big ? JSON_ALLOW_NUL : 0),
                               &jerr);
     if (!root)
-        return berth_error_setq(err, EINVAL, "config.json: line %d column %d: %s", jerr.line,
+        return berth_error_setq(err, EINVAL, "%s: line %d column %d: %s", what, jerr.line,
                                 jerr.column, jerr.text);
+    *ret = root;
+    return 0;
+}
+
+int
+berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_spec **ret,
+                 struct berth_error **err)
+{
+    json_t *root = NULL;
+    int r = berth_spec_json_load("config.json", text, len, &root, err);
+    if (r < 0)
+        return r;
     _cleanup_spec_ struct berth_spec *spec = calloc(1, sizeof(*spec));
     /* declared before the first goto: a cleanup variable must not be jumped over */
     _cleanup_free_ char *root_path = NULL;
-    int r = 0;
     if (!spec) {
         r = berth_error_set(err, ENOMEM, "config.json");
         goto out;

@@ -238,6 +238,10 @@ struct berth_spec {
 /* Parses config.json text. bundle (may be NULL) resolves a relative root.path. */
 int berth_spec_parse(const char *json, size_t len, const char *bundle, struct berth_spec **ret,
                      struct berth_error **err);
+/* Loads JSON as config.json is loaded (unsigned 64-bit numbers above INT64_MAX kept exactly,
+ * duplicate keys refused); what names the input in errors. For exec --process and update -r. */
+int berth_spec_json_load(const char *what, const char *text, size_t len, struct json_t **ret,
+                         struct berth_error **err);
 int berth_spec_load(const char *bundle, struct berth_spec **ret, struct berth_error **err);
 void berth_spec_free(struct berth_spec *spec);
 void berth_spec_freep(struct berth_spec **spec);

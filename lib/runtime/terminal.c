@@ -88,7 +88,8 @@ static void
 copy_winsize(int from, int to)
 {
     struct winsize ws;
-    if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+    /* a terminal without a size (0x0) keeps the container's consoleSize */
+    if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
         ioctl(to, TIOCSWINSZ, &ws);
 }
 

@@ -11,7 +11,7 @@ chmod 711 "$WORK" # user-namespaced containers must reach their bundles
 ROOT=$WORK/state
 BASE=$WORK/base
 PFX="it$$"
-_pass=0 _fail=0 _n=0 _seq=0
+_pass=0 _fail=0 _n=0
 
 "$TOP/scripts/make-bundle.sh" "$BASE" "$RT" >/dev/null || { echo "not ok - make bundle"; exit 1; }
 
@@ -31,17 +31,20 @@ expect_rc() { [ "$2" = "$3" ]; _result $? "$1" "exit status $2, expected $3"; }
 expect_true() { local d=$1; shift; "$@"; _result $? "$d" "command failed: $*"; }
 
 # A fresh bundle sharing the base rootfs; prints its path.
+# A counter kept in a file, so $(...) subshells still get unique numbers.
+next_seq() {
+    local n; n=$(( $(cat "$WORK/seq" 2>/dev/null || echo 0) + 1 ))
+    echo "$n" >"$WORK/seq"; echo "$n"
+}
 new_bundle() {
-    _seq=$((_seq + 1))
-    local b=$WORK/b$_seq
+    local b; b=$WORK/b$(next_seq)
     mkdir -p "$b"
     jq --arg r "$BASE/rootfs" '.root.path = $r' "$BASE/config.json" >"$b/config.json"
     echo "$b"
 }
 # A bundle with its own copy of the rootfs (for tests that write to it).
 new_bundle_own_rootfs() {
-    _seq=$((_seq + 1))
-    local b=$WORK/b$_seq
+    local b; b=$WORK/b$(next_seq)
     mkdir -p "$b"
     cp -a "$BASE/rootfs" "$b/rootfs"
     jq '.root.path = "rootfs"' "$BASE/config.json" >"$b/config.json"
@@ -58,7 +61,7 @@ args() {
     local a; a=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
     cfg "$b" '.process.args = $a' --argjson a "$a"
 }
-new_id() { _seq=$((_seq + 1)); echo "$PFX-$_seq"; }
+new_id() { echo "$PFX-$(next_seq)"; }
 rt() { "$RT" --root "$ROOT" "$@"; }
 # run_probe BUNDLE ARGS...: runs /probe ARGS in a container, stdout to $OUT, status to $RC.
 run_probe() {

@@ -190,16 +190,18 @@ engines_stop() {
         [ -n "$ids" ] && d rm -f $ids >/dev/null 2>&1
         stop_dockerd
     fi
-    if [ -n "$CONTAINERD_PID" ] && kill -0 "$CONTAINERD_PID" 2>/dev/null; then
-        local id
-        for id in $(c task ls -q 2>/dev/null); do c task kill -s KILL "$id" >/dev/null 2>&1; done
-        for id in $(c task ls -q 2>/dev/null); do
-            wait_secs 10 eval "c task ls 2>/dev/null | grep -qE '^$id +[0-9]+ +STOPPED'"
-            c task delete "$id" >/dev/null 2>&1
-        done
-        for id in $(c c ls -q 2>/dev/null); do c c rm "$id" >/dev/null 2>&1; done
-        kill -TERM "$CONTAINERD_PID" 2>/dev/null
-        wait_secs 20 eval '! kill -0 $CONTAINERD_PID 2>/dev/null' || kill -KILL "$CONTAINERD_PID" 2>/dev/null
+    if [ -n "$CONTAINERD_PID" ]; then
+        if kill -0 "$CONTAINERD_PID" 2>/dev/null; then
+            local id
+            for id in $(c task ls -q 2>/dev/null); do c task kill -s KILL "$id" >/dev/null 2>&1; done
+            for id in $(c task ls -q 2>/dev/null); do
+                wait_secs 10 eval "c task ls 2>/dev/null | grep -qE '^$id +[0-9]+ +STOPPED'"
+                c task delete "$id" >/dev/null 2>&1
+            done
+            for id in $(c c ls -q 2>/dev/null); do c c rm "$id" >/dev/null 2>&1; done
+            kill -TERM "$CONTAINERD_PID" 2>/dev/null
+            wait_secs 20 eval '! kill -0 $CONTAINERD_PID 2>/dev/null' || kill -KILL "$CONTAINERD_PID" 2>/dev/null
+        fi
         wait "$CONTAINERD_PID" 2>/dev/null
         CONTAINERD_PID=""
     fi
@@ -450,9 +452,10 @@ t_70_ctr_run() {
     expect_eq "ctr run --runc-binary berth prints the output" "$out" hi
     ctr_run --rm --rootfs "$BASE/rootfs" "$PFX-c2" /probe exit 7 >/dev/null 2>&1
     expect_rc "ctr run passes the exit status through" $? 7
-    out=$(ctr_run --rm --memory-limit 67108864 --env A=b --cwd /tmp --rootfs "$BASE/rootfs" "$PFX-c3" \
-        sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; /probe getenv A; pwd' 2>&1)
-    expect_eq "ctr run --memory-limit --env --cwd" "$out" $'67108864\nb\n/tmp'
+    out=$(ctr_run --rm --env A=b --cwd /tmp --rootfs "$BASE/rootfs" "$PFX-c3" \
+        sh -c '/probe getenv A; pwd; grep :memory: /proc/self/cgroup' 2>&1)
+    expect_eq "ctr run --env --cwd; the cgroup is /<namespace>/<id>" "$out" \
+        $'b\n/tmp\n'"$(grep -m1 -o '^[0-9]*:memory:' /proc/self/cgroup)/$CTR_NS/$PFX-c3"
     out=$(in_pty ctr --address "$ENG/containerd.sock" -n "$CTR_NS" run --tty --rm \
         --runc-binary "$RT_ABS" --runc-root "$CTR_ROOT" --fifo-dir "$ENG/fifo" \
         --rootfs "$BASE/rootfs" "$PFX-c4" /probe tty)
@@ -467,11 +470,18 @@ t_70_ctr_run() {
 t_75_ctr_task() {
     [ $CTR_OK = 1 ] || { skip "ctr task" "$CTR_WHY"; return; }
     local id=$PFX-t1 out pid
-    ctr_run -d --log-uri "file://$ENG/$id.log" --rootfs "$BASE/rootfs" "$id" /probe sigtrap TERM >/dev/null 2>&1
+    ctr_run -d --log-uri "file://$ENG/$id.log" --memory-limit 67108864 --rootfs "$BASE/rootfs" "$id" \
+        /probe sigtrap TERM >/dev/null 2>&1
     expect_rc "ctr run -d" $? 0
     wait_secs 10 grep -q ready "$ENG/$id.log"
     expect_match "ctr task ls: running" "$(c task ls)" "$id +[0-9]+ +RUNNING"
     pid=$(c task ls | awk -v id="$id" '$1 == id {print $2}')
+    if [ $HAVE_MEMCG = 1 ]; then
+        expect_eq "ctr run --memory-limit: the container's host cgroup has it" \
+            "$(cat "$(host_cgroup "$pid" memory)/memory.limit_in_bytes" 2>&1)" 67108864
+    else
+        skip "ctr run --memory-limit" "no cgroup v1 memory controller on this host"
+    fi
     expect_true "berth's state is under --runc-root" test -f "$CTR_ROOT/$CTR_NS/$id/state.json"
     expect_eq "berth state: running, the pid containerd knows" \
         "$("$RT" --root "$CTR_ROOT/$CTR_NS" state "$id" 2>&1 | jq -r '"\(.status) \(.pid)"')" "running $pid"
