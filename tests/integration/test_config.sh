@@ -317,4 +317,40 @@ t_cve_2019_5736() {
     rt delete -f "$id"
 }
 
+t_seccomp() {
+    local b nnp; b=$(new_bundle)
+    for nnp in true false; do
+        cfg "$b" '.process.noNewPrivileges = ($n == "true") | .linux.seccomp = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [
+                {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"},
+                {"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+                {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL_PROCESS"},
+                {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+                 "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_NE"}]},
+                {"names": ["no_such_syscall_in_any_kernel"], "action": "SCMP_ACT_ERRNO"}]}' --arg n "$nnp"
+        run_probe "$b" seccomp-test getcwd
+        expect_eq "seccomp ERRNO defaults to EPERM (nnp=$nnp)" "$OUT" "ret=-1 errno=EPERM"
+        run_probe "$b" seccomp-test uname
+        expect_eq "seccomp errnoRet (nnp=$nnp)" "$OUT" "ret=-1 errno=ENOSYS"
+        run_probe "$b" seccomp-test mkdir
+        expect_rc "seccomp KILL_PROCESS ends the process with SIGSYS (nnp=$nnp)" "$RC" 159
+        run_probe "$b" personality
+        expect_eq "seccomp argument filter allows the query value (nnp=$nnp)" "$OUT" 0x0
+        run_probe "$b" caps
+        expect_match "the filter is installed (nnp=$nnp)" "$OUT" "Seccomp=2"
+        run_probe "$b" seccomp-test getpid
+        expect_match "other syscalls pass (nnp=$nnp)" "$OUT" "errno=0"
+    done
+    # a default-deny profile: it must allow what the runtime does between loading the filter and
+    # execve (as with runc): sync messages, the start fifo, umask, the session keyring
+    cfg "$b" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "syscalls": [{"names": ["read", "write", "exit", "exit_group", "execve", "brk", "arch_prctl", "mmap", "munmap", "mprotect", "close", "fstat", "newfstatat", "rt_sigaction", "rt_sigprocmask", "openat", "getpid", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "uname", "readlink", "getrandom", "capget", "capset", "prctl", "setgroups", "setresuid", "setresgid", "chdir", "close_range", "fcntl", "getcwd", "ioctl", "lseek", "dup2", "dup3", "futex", "sigaltstack", "sendmsg", "recvmsg", "umask", "keyctl"], "action": "SCMP_ACT_ALLOW"}]}'
+    run_probe "$b" seccomp-test clone3
+    expect_match "a syscall the profile does not know gets ENOSYS (clone3), so libc falls back" "$OUT" "errno=ENOSYS"
+    run_probe "$b" seccomp-test getcwd
+    expect_eq "allowed syscall under a default-deny profile" "$OUT" "ret=2 errno=0"
+}
+
 run_tests
