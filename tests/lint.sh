@@ -21,8 +21,7 @@ if command -v clang-format >/dev/null; then
     for f in $srcs; do
         clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+="$f "
     done
-    # formatting is reported, not enforced, until the whole tree has been through `make format`
-    [ -n "$bad" ] && echo "# clang-format would change: $bad"
+    check "sources are clang-formatted (make format)" "$bad"
 fi
 echo "lint: $pass passed, $fail failed"
 [ $fail = 0 ]

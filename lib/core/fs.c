@@ -33,7 +33,7 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
     char buf[PATH_MAX * 2];
     int links = 0;
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf))
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
         return -ENAMETOOLONG;
     int cur = dup(rootfd);
     if (cur < 0)
@@ -49,7 +49,7 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             break;
         char *end = strchr(p, '/');
         char name[NAME_MAX + 1];
-        size_t n = end ? (size_t) (end - p) : strlen(p);
+        size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n > NAME_MAX) {
             close(cur);
             while (depth)
@@ -94,7 +94,8 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             return -e;
         }
         if (last && !S_ISLNK(st.st_mode)) {
-            int fd = (flags & O_PATH) ? next : openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            int fd =
+                (flags & O_PATH) ? next : openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
             int e = errno;
             if (fd != next)
                 close(next);
@@ -115,7 +116,7 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             }
             target[tl] = '\0';
             char rest[PATH_MAX * 2];
-            if (snprintf(rest, sizeof(rest), "%s/%s", target, p) >= (int) sizeof(rest)) {
+            if (snprintf(rest, sizeof(rest), "%s/%s", target, p) >= (int)sizeof(rest)) {
                 close(cur);
                 while (depth)
                     close(stack[--depth]);
@@ -133,7 +134,7 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             p = buf;
             continue;
         }
-        if (depth == (int) (sizeof(stack) / sizeof(stack[0]))) {
+        if (depth == (int)(sizeof(stack) / sizeof(stack[0]))) {
             close(next), close(cur);
             while (depth)
                 close(stack[--depth]);
@@ -155,7 +156,7 @@ int
 berth_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
     if (openat2_state >= 0) {
-        int fd = berth_openat2(rootfd, path, (uint64_t) (flags | O_CLOEXEC), mode,
+        int fd = berth_openat2(rootfd, path, (uint64_t)(flags | O_CLOEXEC), mode,
                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         if (fd >= 0) {
             openat2_state = 1;

@@ -47,14 +47,14 @@ static void
 json_escape(const char *in, char *out, size_t len)
 {
     size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *) in; *p && o + 7 < len; p++) {
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < len; p++) {
         if (*p == '"' || *p == '\\') {
             out[o++] = '\\';
-            out[o++] = (char) *p;
+            out[o++] = (char)*p;
         } else if (*p < 0x20) {
-            o += (size_t) snprintf(out + o, len - o, "\\u%04x", *p);
+            o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
         } else {
-            out[o++] = (char) *p;
+            out[o++] = (char)*p;
         }
     }
     out[o] = '\0';
@@ -74,11 +74,11 @@ berth_log(enum berth_log_level level, const char *fmt, ...)
     if (log_fd < 0 || level == BERTH_LOG_ERROR) {
         /* runc prints the bare error on stderr; warnings get a level prefix */
         char line[4200];
-        int n = level == BERTH_LOG_ERROR ? snprintf(line, sizeof(line), "%s\n", msg)
-                                         : snprintf(line, sizeof(line), "%s: %s\n",
-                                                    level_names[level], msg);
+        int n = level == BERTH_LOG_ERROR
+                    ? snprintf(line, sizeof(line), "%s\n", msg)
+                    : snprintf(line, sizeof(line), "%s: %s\n", level_names[level], msg);
         if (n > 0)
-            (void) berth_write_all(STDERR_FILENO, line, strnlen(line, sizeof(line)));
+            (void)berth_write_all(STDERR_FILENO, line, strnlen(line, sizeof(line)));
     }
     if (log_fd < 0)
         return;
@@ -93,8 +93,8 @@ berth_log(enum berth_log_level level, const char *fmt, ...)
         snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
                  level_names[level], esc, when);
     } else {
-        snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", when,
-                 level_names[level], msg);
+        snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", when, level_names[level],
+                 msg);
     }
-    (void) berth_write_all(log_fd, line, strnlen(line, sizeof(line)));
+    (void)berth_write_all(log_fd, line, strnlen(line, sizeof(line)));
 }

@@ -26,7 +26,7 @@ berth_write_all(int fd, const void *buf, size_t len)
             return -errno;
         }
         p += n;
-        len -= (size_t) n;
+        len -= (size_t)n;
     }
     return 0;
 }
@@ -36,7 +36,7 @@ berth_read_all(int fd, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
-        ssize_t n = read(fd, (char *) buf + got, len - got);
+        ssize_t n = read(fd, (char *)buf + got, len - got);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -44,9 +44,9 @@ berth_read_all(int fd, void *buf, size_t len)
         }
         if (n == 0)
             break;
-        got += (size_t) n;
+        got += (size_t)n;
     }
-    return (ssize_t) got;
+    return (ssize_t)got;
 }
 
 int
@@ -80,7 +80,7 @@ berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, siz
         }
         if (n == 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
     }
     buf[len] = '\0';
     if (ret_len)
@@ -120,10 +120,9 @@ berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t m
                         struct berth_error **err)
 {
     _cleanup_free_ char *tmp = NULL;
-    if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+    if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
         return berth_error_set(err, ENOMEM, "write '%s'", path);
-    _cleanup_close_ int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return berth_error_set(err, errno, "create '%s'", tmp);
     int r = berth_write_all(fd, data, len);
@@ -228,7 +227,7 @@ berth_str_has_suffix(const char *s, const char *suffix)
 bool
 berth_parse_i64(const char *s, int64_t *ret)
 {
-    if (!s || !*s || isspace((unsigned char) *s))
+    if (!s || !*s || isspace((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
@@ -242,7 +241,7 @@ berth_parse_i64(const char *s, int64_t *ret)
 bool
 berth_parse_u64(const char *s, uint64_t *ret)
 {
-    if (!s || !*s || *s == '-' || isspace((unsigned char) *s))
+    if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
@@ -256,7 +255,7 @@ berth_parse_u64(const char *s, uint64_t *ret)
 bool
 berth_parse_size(const char *s, int64_t *ret)
 {
-    if (!s || !*s || *s == '-')
+    if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
@@ -264,7 +263,7 @@ berth_parse_size(const char *s, int64_t *ret)
     if (errno || end == s)
         return false;
     double mul = 1;
-    switch (tolower((unsigned char) *end)) {
+    switch (tolower((unsigned char)*end)) {
     case '\0':
         break;
     case 'b':
@@ -290,9 +289,9 @@ berth_parse_size(const char *s, int64_t *ret)
     if (*end)
         return false;
     v *= mul;
-    if (v > (double) INT64_MAX)
+    if (!(v < (double)INT64_MAX)) /* NaN, and 2^63 (what (double) INT64_MAX rounds to) */
         return false;
-    *ret = (int64_t) v;
+    *ret = (int64_t)v;
     return true;
 }
 
@@ -359,7 +358,7 @@ uint64_t
 berth_proc_start_time(pid_t pid)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;

@@ -21,7 +21,7 @@ berth_cap_last(void)
     if (berth_read_file("/proc/sys/kernel/cap_last_cap", 32, &text, NULL, NULL) == 0) {
         text[strcspn(text, "\n")] = '\0';
         if (berth_parse_i64(text, &v) && v > 0 && v < 64)
-            last = (int) v;
+            last = (int)v;
         free(text);
     }
     if (last < 0)
@@ -38,7 +38,7 @@ berth_cap_from_name(const char *name)
     if (n == 0 || n >= sizeof(lower))
         return -1;
     for (size_t i = 0; i <= n; i++)
-        lower[i] = (char) ((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+        lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
     if (strncmp(lower, "cap_", 4) != 0)
         return -1;
     cap_value_t v;
@@ -47,7 +47,7 @@ berth_cap_from_name(const char *name)
     /* cap_from_name also accepts bare numbers: only names count here */
     if (lower[4] >= '0' && lower[4] <= '9')
         return -1;
-    return (int) v;
+    return (int)v;
 }
 
 const char *
@@ -57,12 +57,12 @@ berth_cap_to_name(int cap)
     if (cap < 0 || cap > 63)
         return "unknown";
     if (!buf[cap][0]) {
-        char *n = cap_to_name((cap_value_t) cap);
+        char *n = cap_to_name((cap_value_t)cap);
         if (!n)
             return "unknown";
         size_t i = 0;
         for (; n[i] && i < sizeof(buf[cap]) - 1; i++)
-            buf[cap][i] = (char) ((n[i] >= 'a' && n[i] <= 'z') ? n[i] - 32 : n[i]);
+            buf[cap][i] = (char)((n[i] >= 'a' && n[i] <= 'z') ? n[i] - 32 : n[i]);
         buf[cap][i] = '\0';
         cap_free(n);
     }
@@ -88,7 +88,8 @@ berth_caps_drop_bounding(const struct berth_spec_caps *caps, struct berth_error 
         if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
             continue;
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
-            return berth_error_set(err, errno, "drop %s from the bounding set", berth_cap_to_name(c));
+            return berth_error_set(err, errno, "drop %s from the bounding set",
+                                   berth_cap_to_name(c));
     }
     return 0;
 }

@@ -45,7 +45,8 @@ int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_spec_resourc
 int berth_cgroup_freeze(struct berth_cgroup *cg, bool freeze, struct berth_error **err);
 bool berth_cgroup_is_frozen(struct berth_cgroup *cg);
 /* The pids in the cgroup (and its descendants), caller frees *ret. */
-int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *n_ret, struct berth_error **err);
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *n_ret,
+                      struct berth_error **err);
 /* Sends sig to every process in the cgroup (thawing a frozen cgroup for SIGKILL). */
 int berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error **err);
 /* Removes the cgroup directories (retrying while the last processes exit). Missing is fine. */

@@ -47,7 +47,7 @@ berth_ensure_cloned_binary(char **argv, char **envp, struct berth_error **err)
         return berth_error_set(err, errno, "memfd_create");
     off_t off = 0;
     while (off < st.st_size) {
-        ssize_t n = sendfile(mfd, self, &off, (size_t) (st.st_size - off));
+        ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -47,14 +47,14 @@ static const struct {
     const char *name;
     int sig;
 } signal_table[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},   {"ILL", SIGILL},
-    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},   {"IOT", SIGIOT},     {"BUS", SIGBUS},
-    {"FPE", SIGFPE},   {"KILL", SIGKILL},   {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},   {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},   {"URG", SIGURG},
-    {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"POLL", SIGPOLL},   {"PWR", SIGPWR},
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
     {"SYS", SIGSYS},
 };
 
@@ -63,7 +63,7 @@ berth_signal_parse(const char *s)
 {
     int64_t n;
     if (berth_parse_i64(s, &n))
-        return n > 0 && n < NSIG ? (int) n : -1;
+        return n > 0 && n < NSIG ? (int)n : -1;
     if (!strncasecmp(s, "SIG", 3))
         s += 3;
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(signal_table); i++)
@@ -72,7 +72,7 @@ berth_signal_parse(const char *s)
     if (!strncasecmp(s, "RTMIN", 5)) {
         int off = 0;
         if (s[5] == '+' && berth_parse_i64(s + 6, &n))
-            off = (int) n;
+            off = (int)n;
         else if (s[5])
             return -1;
         return SIGRTMIN + off <= SIGRTMAX ? SIGRTMIN + off : -1;
@@ -151,7 +151,7 @@ berth_cmd_delete(const char *root, const char *id, bool force, struct berth_erro
     if (st == BERTH_PAUSED) {
         _cleanup_cgroup_ struct berth_cgroup *cg = NULL;
         if (berth_state_cgroup(s, &cg, NULL) == 0)
-            (void) berth_cgroup_freeze(cg, false, NULL);
+            (void)berth_cgroup_freeze(cg, false, NULL);
     }
     return berth_container_destroy(root, id, true, err);
 }
@@ -192,15 +192,15 @@ berth_cmd_list(const char *root, bool json, bool quiet, struct berth_error **err
         free(t);
     } else {
         w_id += 3, w_bundle += 3, w_pid = 12;
-        printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int) w_id, "ID", (int) w_pid, "PID", 12, "STATUS",
-               (int) w_bundle, "BUNDLE", 33, "CREATED", "OWNER");
+        printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w_id, "ID", (int)w_pid, "PID", 12, "STATUS",
+               (int)w_bundle, "BUNDLE", 33, "CREATED", "OWNER");
         for (size_t i = 0; i < n; i++) {
             if (!states[i])
                 continue;
             char pid[32];
-            snprintf(pid, sizeof(pid), "%d", sts[i] == BERTH_STOPPED ? 0 : (int) states[i]->pid);
-            printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int) w_id, ids[i], (int) w_pid, pid, 12,
-                   berth_status_name(sts[i]), (int) w_bundle, states[i]->bundle, 33,
+            snprintf(pid, sizeof(pid), "%d", sts[i] == BERTH_STOPPED ? 0 : (int)states[i]->pid);
+            printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w_id, ids[i], (int)w_pid, pid, 12,
+                   berth_status_name(sts[i]), (int)w_bundle, states[i]->bundle, 33,
                    states[i]->created, "root");
         }
     }
@@ -269,7 +269,8 @@ berth_cmd_ps(const char *root, const char *id, bool json, char **ps_args, struct
             _cleanup_free_ char *copy = strdup(line);
             char *save = NULL;
             int col = 0;
-            for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++)
+            for (char *tok = strtok_r(copy, " \t\n", &save); tok;
+                 tok = strtok_r(NULL, " \t\n", &save), col++)
                 if (!strcmp(tok, "PID"))
                     pid_col = col;
             continue;
@@ -342,7 +343,7 @@ berth_cmd_update_parse(const char *path, struct berth_spec_resources *res, struc
                 return berth_error_set(err, errno, "read stdin");
             if (got == 0)
                 break;
-            len += (size_t) got;
+            len += (size_t)got;
         }
         if (!text)
             return berth_error_setq(err, EINVAL, "no resources on stdin");
@@ -405,7 +406,7 @@ berth_cmd_events(const char *root, const char *id, bool stats_once, int interval
     if ((r = berth_state_cgroup(s, &cg, err)) < 0)
         return r;
     uint64_t ooms = 0;
-    (void) berth_cgroup_oom_count(cg, &ooms, NULL);
+    (void)berth_cgroup_oom_count(cg, &ooms, NULL);
     for (;;) {
         json_t *stats = NULL;
         if ((r = berth_cgroup_stats(cg, &stats, err)) < 0)

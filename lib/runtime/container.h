@@ -8,7 +8,7 @@
 #include "runtime/spec.h"
 
 struct berth_create_opts {
-    const char *root;   /* state root */
+    const char *root; /* state root */
     const char *id;
     const char *bundle; /* absolute */
     const char *pid_file;

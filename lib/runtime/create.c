@@ -32,8 +32,8 @@
 /* Namespaces that setns() moves the caller into at once (the parent joins them by path before
  * clone, so a child in a new user namespace never needs rights over them), and the ones that
  * only apply to children (pid, time). */
-static const int parent_joined_ns[] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP,
-                                       CLONE_NEWPID, CLONE_NEWTIME};
+static const int parent_joined_ns[] = {CLONE_NEWNET,    CLONE_NEWIPC, CLONE_NEWUTS,
+                                       CLONE_NEWCGROUP, CLONE_NEWPID, CLONE_NEWTIME};
 
 struct created {
     pid_t pid;
@@ -51,10 +51,10 @@ write_id_map(pid_t pid, const char *file, const struct berth_spec_idmap *m, size
     char buf[340 * 36];
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
-        len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
-                                 m[i].host_id, m[i].size);
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+                                m[i].host_id, m[i].size);
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
     int r = berth_write_file(path, buf, len, err);
     return r < 0 ? berth_error_wrap(err, "write %s", file) : 0;
 }
@@ -64,20 +64,24 @@ check_preconditions(const struct berth_spec *spec, const struct berth_create_opt
                     bool foreground, struct berth_error **err)
 {
     if (!spec->process)
-        return berth_error_setq(err, EINVAL, "config.json: process is required to create a container");
+        return berth_error_setq(err, EINVAL,
+                                "config.json: process is required to create a container");
     if (!berth_spec_find_ns(spec, CLONE_NEWNS))
         return berth_error_setq(err, EINVAL, "config.json: a mount namespace is required");
     if (spec->process->terminal && !o->console_socket && !foreground)
-        return berth_error_setq(err, EINVAL,
-                                "cannot allocate tty if the runtime will detach without setting console socket");
+        return berth_error_setq(
+            err, EINVAL,
+            "cannot allocate tty if the runtime will detach without setting console socket");
     if (!spec->process->terminal && o->console_socket)
-        return berth_error_setq(err, EINVAL,
-                                "cannot use console socket if the runtime will not detach or allocate tty");
+        return berth_error_setq(
+            err, EINVAL,
+            "cannot use console socket if the runtime will not detach or allocate tty");
     struct stat st;
     if (stat(spec->root_path, &st) < 0)
         return berth_error_set(err, errno, "rootfs (\"%s\")", spec->root_path);
     if (!S_ISDIR(st.st_mode))
-        return berth_error_setq(err, ENOTDIR, "rootfs (\"%s\") is not a directory", spec->root_path);
+        return berth_error_setq(err, ENOTDIR, "rootfs (\"%s\") is not a directory",
+                                spec->root_path);
     for (size_t i = 0; i < spec->linux_.n_namespaces; i++) {
         const char *p = spec->linux_.namespaces[i].path;
         if (p && access(p, F_OK) < 0)
@@ -96,7 +100,8 @@ allow_configured_devices(struct berth_spec *spec, struct berth_error **err)
     size_t n = spec->linux_.n_devices;
     if (!res->has_devices || n == 0)
         return 0;
-    struct berth_spec_device_rule *rules = realloc(res->devices, (res->n_devices + n) * sizeof(*rules));
+    struct berth_spec_device_rule *rules =
+        realloc(res->devices, (res->n_devices + n) * sizeof(*rules));
     if (!rules)
         return berth_error_set(err, ENOMEM, "device rules");
     res->devices = rules;
@@ -105,8 +110,10 @@ allow_configured_devices(struct berth_spec *spec, struct berth_error **err)
         if (d->type == 'p')
             continue;
         struct berth_spec_device_rule *rule = &rules[res->n_devices++];
-        *rule = (struct berth_spec_device_rule){.allow = true, .type = d->type == 'b' ? 'b' : 'c',
-                                                .major = d->major, .minor = d->minor};
+        *rule = (struct berth_spec_device_rule){.allow = true,
+                                                .type = d->type == 'b' ? 'b' : 'c',
+                                                .major = d->major,
+                                                .minor = d->minor};
         memcpy(rule->access, "rwm", 4);
     }
     return 0;
@@ -121,11 +128,11 @@ created_cleanup(struct created *c, const char *dir)
             ;
     }
     if (c->cg) {
-        (void) berth_cgroup_kill_all(c->cg, SIGKILL, NULL);
-        (void) berth_cgroup_destroy(c->cg, NULL);
+        (void)berth_cgroup_kill_all(c->cg, SIGKILL, NULL);
+        (void)berth_cgroup_destroy(c->cg, NULL);
     }
     if (dir)
-        (void) berth_rm_rf(dir, NULL);
+        (void)berth_rm_rf(dir, NULL);
 }
 
 static void
@@ -207,7 +214,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
             for (size_t i = 0; i < spec->linux_.n_gid_mappings; i++)
                 if (spec->linux_.gid_mappings[i].container_id == 0)
                     host_gid = spec->linux_.gid_mappings[i].host_id;
-            (void) chown(fifo, host_uid, host_gid);
+            (void)chown(fifo, host_uid, host_gid);
         }
         state_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (state_dirfd < 0) {
@@ -224,8 +231,11 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
 
     /* namespaces: which to create, which to join, and where */
     int new_flags = 0;
-    struct berth_init_ctx ctx = {.spec = spec, .opts = o, .state_dirfd = use_fifo ? state_dirfd : -1,
-                                 .user_ns_fd = -1, .mnt_ns_fd = -1};
+    struct berth_init_ctx ctx = {.spec = spec,
+                                 .opts = o,
+                                 .state_dirfd = use_fifo ? state_dirfd : -1,
+                                 .user_ns_fd = -1,
+                                 .mnt_ns_fd = -1};
     int saved_ns[BERTH_ARRAY_SIZE(parent_joined_ns)];
     int joined[BERTH_ARRAY_SIZE(parent_joined_ns)];
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(parent_joined_ns); i++)
@@ -244,7 +254,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         }
         int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            r = berth_error_set(err, errno, "open %s namespace \"%s\"", berth_ns_name(ns->type), ns->path);
+            r = berth_error_set(err, errno, "open %s namespace \"%s\"", berth_ns_name(ns->type),
+                                ns->path);
             goto ns_fail;
         }
         if (ns->type == CLONE_NEWUSER) {
@@ -285,14 +296,14 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         char offs[128];
         int n = 0;
         if (spec->linux_.time_offsets[0].set)
-            n += snprintf(offs + n, sizeof(offs) - (size_t) n, "monotonic %lld %lld\n",
-                          (long long) spec->linux_.time_offsets[0].secs,
-                          (long long) spec->linux_.time_offsets[0].nanosecs);
+            n += snprintf(offs + n, sizeof(offs) - (size_t)n, "monotonic %lld %lld\n",
+                          (long long)spec->linux_.time_offsets[0].secs,
+                          (long long)spec->linux_.time_offsets[0].nanosecs);
         if (spec->linux_.time_offsets[1].set)
-            n += snprintf(offs + n, sizeof(offs) - (size_t) n, "boottime %lld %lld\n",
-                          (long long) spec->linux_.time_offsets[1].secs,
-                          (long long) spec->linux_.time_offsets[1].nanosecs);
-        if (n > 0 && (r = berth_write_file("/proc/self/timens_offsets", offs, (size_t) n, err)) < 0)
+            n += snprintf(offs + n, sizeof(offs) - (size_t)n, "boottime %lld %lld\n",
+                          (long long)spec->linux_.time_offsets[1].secs,
+                          (long long)spec->linux_.time_offsets[1].nanosecs);
+        if (n > 0 && (r = berth_write_file("/proc/self/timens_offsets", offs, (size_t)n, err)) < 0)
             goto ns_fail;
     }
 
@@ -304,7 +315,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     c->sock = sp[0];
     ctx.sock = sp[1];
     fflush(NULL);
-    pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) new_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    pid_t pid =
+        (pid_t)syscall(SYS_clone, (unsigned long)new_flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0) {
         close(sp[0]);
         berth_container_init(&ctx);
@@ -314,7 +326,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     /* back to our own namespaces: hooks run in the runtime's */
     for (size_t j = 0; j < BERTH_ARRAY_SIZE(parent_joined_ns); j++) {
         if (saved_ns[j] >= 0) {
-            (void) setns(saved_ns[j], parent_joined_ns[j]);
+            (void)setns(saved_ns[j], parent_joined_ns[j]);
             close(saved_ns[j]);
             saved_ns[j] = -1;
         }
@@ -335,8 +347,10 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     c->pidfd = berth_pidfd_open(pid, 0);
 
     if (userns && !userns->path) {
-        if ((r = write_id_map(pid, "uid_map", spec->linux_.uid_mappings, spec->linux_.n_uid_mappings, err)) < 0 ||
-            (r = write_id_map(pid, "gid_map", spec->linux_.gid_mappings, spec->linux_.n_gid_mappings, err)) < 0)
+        if ((r = write_id_map(pid, "uid_map", spec->linux_.uid_mappings,
+                              spec->linux_.n_uid_mappings, err)) < 0 ||
+            (r = write_id_map(pid, "gid_map", spec->linux_.gid_mappings,
+                              spec->linux_.n_gid_mappings, err)) < 0)
             goto fail;
     }
     if ((r = berth_cgroup_enter(c->cg, pid, err)) < 0)
@@ -404,8 +418,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         goto fail;
     if (o->pid_file) {
         char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
             goto fail;
     }
     *ret_spec = TAKE_PTR(spec);
@@ -414,7 +428,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
 ns_fail:
     for (size_t j = 0; j < BERTH_ARRAY_SIZE(parent_joined_ns); j++) {
         if (saved_ns[j] >= 0) {
-            (void) setns(saved_ns[j], parent_joined_ns[j]);
+            (void)setns(saved_ns[j], parent_joined_ns[j]);
             close(saved_ns[j]);
         }
         if (joined[j] >= 0)
@@ -490,7 +504,7 @@ berth_container_start(const char *root, const char *id, struct berth_error **err
     _cleanup_free_ char *sj = state_json_text(s, BERTH_RUNNING);
     if ((r = berth_hooks_run(spec, BERTH_HOOK_POSTSTART, sj, err)) < 0) {
         /* runc: a failing poststart hook is reported; the container is stopped and removed */
-        (void) berth_container_destroy(root, id, true, NULL);
+        (void)berth_container_destroy(root, id, true, NULL);
         return r;
     }
     return 0;
@@ -526,7 +540,7 @@ berth_container_run(const struct berth_create_opts *o, int *ret_exit_code, struc
     c.sock = -1;
     sj = state_json_text(c.state, BERTH_RUNNING);
     if ((r = berth_hooks_run(spec, BERTH_HOOK_POSTSTART, sj, err)) < 0) {
-        (void) berth_container_destroy(o->root, o->id, true, NULL);
+        (void)berth_container_destroy(o->root, o->id, true, NULL);
         goto out;
     }
     int status = 0;
@@ -544,7 +558,8 @@ out:
 }
 
 int
-berth_container_destroy(const char *root, const char *id, bool run_poststop, struct berth_error **err)
+berth_container_destroy(const char *root, const char *id, bool run_poststop,
+                        struct berth_error **err)
 {
     _cleanup_state_ struct berth_state *s = NULL;
     int r = berth_state_load(root, id, &s, err);
@@ -552,7 +567,7 @@ berth_container_destroy(const char *root, const char *id, bool run_poststop, str
         return r;
     _cleanup_cgroup_ struct berth_cgroup *cg = NULL;
     if (s->cgroup && berth_cgroup_from_json(s->cgroup, &cg, NULL) == 0) {
-        (void) berth_cgroup_kill_all(cg, SIGKILL, NULL);
+        (void)berth_cgroup_kill_all(cg, SIGKILL, NULL);
     }
     if (berth_state_alive(s))
         kill(s->pid, SIGKILL);
@@ -564,7 +579,7 @@ berth_container_destroy(const char *root, const char *id, bool run_poststop, str
     if (run_poststop && berth_state_load_spec(root, id, &spec, NULL) == 0) {
         _cleanup_free_ char *sj = state_json_text(s, BERTH_STOPPED);
         /* runc logs a failing poststop hook and still removes the container */
-        (void) berth_hooks_run(spec, BERTH_HOOK_POSTSTOP, sj, &hook_err);
+        (void)berth_hooks_run(spec, BERTH_HOOK_POSTSTOP, sj, &hook_err);
     }
     if (cg && (r = berth_cgroup_destroy(cg, err)) < 0) {
         berth_error_free(hook_err);

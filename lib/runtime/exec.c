@@ -32,8 +32,8 @@
 #endif
 
 /* Order of joining: user first (it grants the rights for the rest), mount last. */
-static const int join_order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
-                                 CLONE_NEWCGROUP, CLONE_NEWNS};
+static const int join_order[] = {CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,
+                                 CLONE_NEWNET,  CLONE_NEWCGROUP, CLONE_NEWNS};
 
 static bool
 same_ns(pid_t pid, const char *name)
@@ -41,7 +41,7 @@ same_ns(pid_t pid, const char *name)
     char a[64], b[64];
     struct stat sa, sb;
     snprintf(a, sizeof(a), "/proc/self/ns/%s", name);
-    snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int) pid, name);
+    snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)pid, name);
     if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
         return true;
     return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
@@ -95,15 +95,18 @@ build_process(const struct berth_exec_opts *o, const struct berth_spec *spec,
     if (o->user) {
         char *colon = strchr(o->user, ':');
         uint64_t uid, gid = 0;
-        _cleanup_free_ char *u = strndup(o->user, colon ? (size_t) (colon - o->user) : strlen(o->user));
-        if (!berth_parse_u64(u, &uid) || uid > UINT32_MAX || (colon && (!berth_parse_u64(colon + 1, &gid) || gid > UINT32_MAX)))
+        _cleanup_free_ char *u =
+            strndup(o->user, colon ? (size_t)(colon - o->user) : strlen(o->user));
+        if (!berth_parse_u64(u, &uid) || uid > UINT32_MAX ||
+            (colon && (!berth_parse_u64(colon + 1, &gid) || gid > UINT32_MAX)))
             return berth_error_setq(err, EINVAL, "exec: --user \"%s\" must be uid[:gid]", o->user);
-        p->user.uid = (uid_t) uid;
-        p->user.gid = (gid_t) gid;
+        p->user.uid = (uid_t)uid;
+        p->user.gid = (gid_t)gid;
     } else if (base->user.n_additional_gids) {
         p->user.additional_gids = malloc(base->user.n_additional_gids * sizeof(gid_t));
         if (p->user.additional_gids) {
-            memcpy(p->user.additional_gids, base->user.additional_gids, base->user.n_additional_gids * sizeof(gid_t));
+            memcpy(p->user.additional_gids, base->user.additional_gids,
+                   base->user.n_additional_gids * sizeof(gid_t));
             p->user.n_additional_gids = base->user.n_additional_gids;
         }
     }
@@ -111,11 +114,12 @@ build_process(const struct berth_exec_opts *o, const struct berth_spec *spec,
         uint64_t gid;
         if (!berth_parse_u64(*g, &gid) || gid > UINT32_MAX)
             return berth_error_setq(err, EINVAL, "exec: --additional-gids \"%s\" is not a gid", *g);
-        gid_t *n = realloc(p->user.additional_gids, (p->user.n_additional_gids + 1) * sizeof(gid_t));
+        gid_t *n =
+            realloc(p->user.additional_gids, (p->user.n_additional_gids + 1) * sizeof(gid_t));
         if (!n)
             return berth_error_set(err, ENOMEM, "exec");
         p->user.additional_gids = n;
-        n[p->user.n_additional_gids++] = (gid_t) gid;
+        n[p->user.n_additional_gids++] = (gid_t)gid;
     }
     p->caps = base->caps;
     for (char **c = o->caps; c && *c; c++) {
@@ -231,7 +235,9 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
     }
     if (p->terminal && o->detach && !o->console_socket) {
         berth_spec_process_free(p);
-        return berth_error_setq(err, EINVAL, "cannot allocate tty if the runtime will detach without setting console socket");
+        return berth_error_setq(
+            err, EINVAL,
+            "cannot allocate tty if the runtime will detach without setting console socket");
     }
     _cleanup_cgroup_ struct berth_cgroup *cg = NULL;
     if (s->cgroup && (r = berth_cgroup_from_json(s->cgroup, &cg, err)) < 0) {
@@ -247,18 +253,18 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
         if (same_ns(s->pid, name))
             continue;
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) s->pid, name);
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)s->pid, name);
         ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     }
     if (!same_ns(s->pid, "pid")) {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int) s->pid);
+        snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)s->pid);
         target_pid = open(path, O_RDONLY | O_CLOEXEC);
         saved_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
     }
     if (!same_ns(s->pid, "time")) {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/time", (int) s->pid);
+        snprintf(path, sizeof(path), "/proc/%d/ns/time", (int)s->pid);
         target_time = open(path, O_RDONLY | O_CLOEXEC);
         saved_time = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
     }
@@ -288,9 +294,9 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
     int fork_errno = errno;
     close(sp[1]);
     if (saved_pid >= 0)
-        (void) setns(saved_pid, CLONE_NEWPID);
+        (void)setns(saved_pid, CLONE_NEWPID);
     if (saved_time >= 0)
-        (void) setns(saved_time, CLONE_NEWTIME);
+        (void)setns(saved_time, CLONE_NEWTIME);
     if (pid < 0) {
         close(sp[0]);
         r = berth_error_set(err, fork_errno, "fork");
@@ -326,8 +332,8 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
     sp[0] = -1;
     if (o->pid_file) {
         char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err)) < 0)
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
             goto kill_child;
     }
     if (o->detach) {

@@ -27,16 +27,48 @@ strv_json(const char *const *v)
 int
 berth_cmd_features(struct berth_error **err)
 {
-    static const char *const hooks[] = {"prestart", "createRuntime", "createContainer",
-                                        "startContainer", "poststart", "poststop", NULL};
-    static const char *const mount_options[] = {
-        "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "loud",
-        "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-        "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate",
-        "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime",
-        "suid", "sync", "tmpcopyup", "unbindable", NULL};
-    static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network", "pid",
-                                             "time", "user", "uts", NULL};
+    static const char *const hooks[] = {
+        "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+        NULL};
+    static const char *const mount_options[] = {"async",
+                                                "atime",
+                                                "bind",
+                                                "defaults",
+                                                "dev",
+                                                "diratime",
+                                                "dirsync",
+                                                "exec",
+                                                "loud",
+                                                "mand",
+                                                "noatime",
+                                                "nodev",
+                                                "nodiratime",
+                                                "noexec",
+                                                "nomand",
+                                                "norelatime",
+                                                "nostrictatime",
+                                                "nosuid",
+                                                "private",
+                                                "rbind",
+                                                "relatime",
+                                                "remount",
+                                                "ro",
+                                                "rprivate",
+                                                "rshared",
+                                                "rslave",
+                                                "runbindable",
+                                                "rw",
+                                                "shared",
+                                                "silent",
+                                                "slave",
+                                                "strictatime",
+                                                "suid",
+                                                "sync",
+                                                "tmpcopyup",
+                                                "unbindable",
+                                                NULL};
+    static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network", "pid",
+                                             "time",   "user", "uts",   NULL};
     json_t *o = json_object();
     json_object_set_new(o, "ociVersionMin", json_string("1.0.0"));
     json_object_set_new(o, "ociVersionMax", json_string("1.1.0"));
@@ -97,7 +129,8 @@ static const char default_spec[] =
     "\t\t\"terminal\": true,\n"
     "\t\t\"user\": {\"uid\": 0, \"gid\": 0},\n"
     "\t\t\"args\": [\"sh\"],\n"
-    "\t\t\"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", \"TERM=xterm\"],\n"
+    "\t\t\"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\", "
+    "\"TERM=xterm\"],\n"
     "\t\t\"cwd\": \"/\",\n"
     "\t\t\"capabilities\": {\n"
     "\t\t\t\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
@@ -112,18 +145,29 @@ static const char default_spec[] =
     "\t\"hostname\": \"berth\",\n"
     "\t\"mounts\": [\n"
     "\t\t{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-    "\t\t{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
-    "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\"]},\n"
-    "\t\t{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
-    "\t\t{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\", \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
-    "\t\t{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
-    "\t\t{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]}\n"
+    "\t\t{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
+    "[\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+    "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", "
+    "\"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", "
+    "\"gid=5\"]},\n"
+    "\t\t{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": "
+    "[\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+    "\t\t{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\", "
+    "\"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
+    "\t\t{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": "
+    "[\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
+    "\t\t{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", "
+    "\"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]}\n"
     "\t],\n"
     "\t\"linux\": {\n"
     "\t\t\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]},\n"
-    "\t\t\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}],\n"
-    "\t\t\"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\", \"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", \"/sys/firmware\", \"/proc/scsi\"],\n"
-    "\t\t\"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", \"/proc/sysrq-trigger\"]\n"
+    "\t\t\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, "
+    "{\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}],\n"
+    "\t\t\"maskedPaths\": [\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\", "
+    "\"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", "
+    "\"/sys/firmware\", \"/proc/scsi\"],\n"
+    "\t\t\"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", "
+    "\"/proc/sysrq-trigger\"]\n"
     "\t}\n"
     "}\n";
 
@@ -142,10 +186,12 @@ berth_cmd_spec(const char *bundle, bool rootless, struct berth_error **err)
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(types); i++)
             json_array_append_new(ns, json_pack("{s:s}", "type", types[i]));
         json_object_set_new(lin, "namespaces", ns);
-        json_object_set_new(lin, "uidMappings",
-                            json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int) getuid(), "size", 1));
-        json_object_set_new(lin, "gidMappings",
-                            json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int) getgid(), "size", 1));
+        json_object_set_new(
+            lin, "uidMappings",
+            json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)getuid(), "size", 1));
+        json_object_set_new(
+            lin, "gidMappings",
+            json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID", (int)getgid(), "size", 1));
         json_object_del(lin, "resources");
         json_t *mounts = json_object_get(o, "mounts");
         size_t i;
@@ -156,7 +202,9 @@ berth_cmd_spec(const char *bundle, bool rootless, struct berth_error **err)
             if (d && !strcmp(d, "/sys")) {
                 json_object_set_new(m, "type", json_string("none"));
                 json_object_set_new(m, "source", json_string("/sys"));
-                json_object_set_new(m, "options", json_pack("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "ro"));
+                json_object_set_new(
+                    m, "options",
+                    json_pack("[s,s,s,s,s]", "rbind", "nosuid", "noexec", "nodev", "ro"));
             }
         }
     }

@@ -71,8 +71,9 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
         if (h->timeout > 0) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-            timeout_ms = (int) (h->timeout * 1000L - elapsed);
+            long elapsed =
+                (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+            timeout_ms = (int)(h->timeout * 1000L - elapsed);
             if (timeout_ms <= 0) {
                 kill(-pid, SIGKILL);
                 kill(pid, SIGKILL);
@@ -90,7 +91,7 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
         if (p[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
             ssize_t w = write(in[1], state_json + written, json_len - written);
             if (w > 0)
-                written += (size_t) w;
+                written += (size_t)w;
             if (w < 0 && errno != EAGAIN)
                 written = json_len;
             if (written >= json_len) {
@@ -102,7 +103,7 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
             char buf[512];
             ssize_t r = read(out[0], buf, sizeof(buf));
             if (r > 0) {
-                size_t take = (size_t) r;
+                size_t take = (size_t)r;
                 if (take > HOOK_OUTPUT_MAX - out_len)
                     take = HOOK_OUTPUT_MAX - out_len;
                 memcpy(output + out_len, buf, take);
@@ -112,7 +113,8 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
                 out[0] = -1;
             }
         }
-        if ((pidfd >= 0 && (p[2].revents & POLLIN)) || (pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid)) {
+        if ((pidfd >= 0 && (p[2].revents & POLLIN)) ||
+            (pidfd < 0 && waitpid(pid, &status, WNOHANG) == pid)) {
             if (pidfd >= 0)
                 waitpid(pid, &status, 0);
             pid = -1;
@@ -132,7 +134,7 @@ run_one(const struct berth_spec_hook *h, const char *kind, const char *state_jso
         ssize_t r;
         while (out_len < HOOK_OUTPUT_MAX &&
                (r = read(out[0], output + out_len, HOOK_OUTPUT_MAX - out_len)) > 0)
-            out_len += (size_t) r;
+            out_len += (size_t)r;
         close(out[0]);
     }
     output[out_len] = '\0';

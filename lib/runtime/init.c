@@ -30,7 +30,7 @@ write_sysctls(const struct berth_spec *spec, struct berth_error **err)
     for (size_t i = 0; i < spec->linux_.n_sysctl; i++) {
         char path[512];
         int n = snprintf(path, sizeof(path), "/proc/sys/%s", spec->linux_.sysctl[i].key);
-        if (n < 0 || (size_t) n >= sizeof(path))
+        if (n < 0 || (size_t)n >= sizeof(path))
             return berth_error_setq(err, ENAMETOOLONG, "sysctl key too long");
         for (char *p = path + strlen("/proc/sys/"); *p; p++)
             if (*p == '.')
@@ -91,7 +91,8 @@ init_setup(struct berth_init_ctx *ctx, char **ret_exe, struct berth_seccomp_filt
         return r;
     if (proc->terminal) {
         _cleanup_close_ int master = -1;
-        if ((r = berth_terminal_setup(proc->console_height, proc->console_width, 1, &master, err)) < 0)
+        if ((r = berth_terminal_setup(proc->console_height, proc->console_width, 1, &master, err)) <
+            0)
             return r;
         if ((r = berth_sync_send(ctx->sock, SYNC_CONSOLE, 0, NULL, 0, master, err)) < 0)
             return r;
@@ -100,8 +101,8 @@ init_setup(struct berth_init_ctx *ctx, char **ret_exe, struct berth_seccomp_filt
         return r;
     if (!ctx->opts->no_new_keyring) {
         /* a fresh session keyring, so the container cannot read the host's keys */
-        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "_ses.berth") < 0 &&
-            errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EDQUOT)
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "_ses.berth") < 0 && errno != ENOSYS &&
+            errno != EPERM && errno != EACCES && errno != EDQUOT)
             return berth_error_set(err, errno, "join a session keyring");
     }
     if ((r = berth_process_set_rlimits(proc, err)) < 0 ||
@@ -109,7 +110,8 @@ init_setup(struct berth_init_ctx *ctx, char **ret_exe, struct berth_seccomp_filt
         return r;
     if (spec->linux_.has_personality && personality(spec->linux_.personality) < 0)
         return berth_error_set(err, errno, "personality");
-    if (spec->linux_.seccomp && (r = berth_seccomp_build(spec->linux_.seccomp, ret_filter, err)) < 0)
+    if (spec->linux_.seccomp &&
+        (r = berth_seccomp_build(spec->linux_.seccomp, ret_filter, err)) < 0)
         return r;
     if ((r = berth_process_complete_env(proc, err)) < 0 ||
         (r = berth_process_find_executable(proc, ret_exe, err)) < 0)

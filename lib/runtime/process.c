@@ -22,7 +22,7 @@ limit_str(rlim_t v, char *buf, size_t len)
 {
     if (v == RLIM_INFINITY)
         return "unlimited";
-    snprintf(buf, len, "%llu", (unsigned long long) v);
+    snprintf(buf, len, "%llu", (unsigned long long)v);
     return buf;
 }
 
@@ -60,18 +60,18 @@ berth_process_set_oom_score_adj(const struct berth_spec_process *p, struct berth
     if (!p->oom_score_adj.set)
         return 0;
     char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%lld", (long long) p->oom_score_adj.value);
+    int n = snprintf(buf, sizeof(buf), "%lld", (long long)p->oom_score_adj.value);
     _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return berth_error_set(err, errno, "open /proc/self/oom_score_adj");
-    if (write(fd, buf, (size_t) n) < 0) {
+    if (write(fd, buf, (size_t)n) < 0) {
         int e = errno;
         if (e == EACCES || e == EPERM)
             return berth_error_setq(err, e,
                                     "set oomScoreAdj %lld: lowering the OOM score needs "
                                     "CAP_SYS_RESOURCE, which this host does not grant",
-                                    (long long) p->oom_score_adj.value);
-        return berth_error_set(err, e, "set oomScoreAdj %lld", (long long) p->oom_score_adj.value);
+                                    (long long)p->oom_score_adj.value);
+        return berth_error_set(err, e, "set oomScoreAdj %lld", (long long)p->oom_score_adj.value);
     }
     return 0;
 }
@@ -214,7 +214,7 @@ berth_process_finalize(const struct berth_spec_process *p, struct berth_seccomp_
 void
 berth_process_close_fds_from(int first)
 {
-    if (berth_close_range((unsigned) first, ~0U, 0) == 0)
+    if (berth_close_range((unsigned)first, ~0U, 0) == 0)
         return;
     /* close_range is missing (kernel < 5.9): mark them close-on-exec one by one */
     for (int fd = first; fd < 65536; fd++)

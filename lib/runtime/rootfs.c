@@ -23,14 +23,14 @@ static const struct {
     const char *path;
     int major, minor;
 } default_devices[] = {
-    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
 static const struct {
     const char *target, *link;
 } dev_symlinks[] = {
-    {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
     {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
     {"pts/ptmx", "/dev/ptmx"},
 };
@@ -108,8 +108,10 @@ copy_tree(int src, int dst, struct berth_error **err)
         if (S_ISDIR(st.st_mode)) {
             if (mkdirat(dst, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
                 return berth_error_set(err, errno, "tmpcopyup: mkdir %s", de->d_name);
-            _cleanup_close_ int s2 = openat(src, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-            _cleanup_close_ int d2 = openat(dst, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+            _cleanup_close_ int s2 =
+                openat(src, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+            _cleanup_close_ int d2 =
+                openat(dst, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
             if (s2 < 0 || d2 < 0)
                 return berth_error_set(err, errno, "tmpcopyup: open %s", de->d_name);
             int r = copy_tree(s2, d2, err);
@@ -125,18 +127,20 @@ copy_tree(int src, int dst, struct berth_error **err)
                 return berth_error_set(err, errno, "tmpcopyup: symlink %s", de->d_name);
         } else if (S_ISREG(st.st_mode)) {
             _cleanup_close_ int in = openat(src, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            _cleanup_close_ int out = openat(dst, de->d_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st.st_mode & 07777);
+            _cleanup_close_ int out =
+                openat(dst, de->d_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                       st.st_mode & 07777);
             if (in < 0 || out < 0)
                 return berth_error_set(err, errno, "tmpcopyup: copy %s", de->d_name);
             char buf[65536];
             ssize_t n;
             while ((n = read(in, buf, sizeof(buf))) > 0)
-                if (berth_write_all(out, buf, (size_t) n) < 0)
+                if (berth_write_all(out, buf, (size_t)n) < 0)
                     return berth_error_set(err, errno, "tmpcopyup: write %s", de->d_name);
         } else {
             continue;
         }
-        (void) fchownat(dst, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        (void)fchownat(dst, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
     }
     return 0;
 }
@@ -156,7 +160,8 @@ read_hierarchies(struct hierarchy *out, size_t max, struct berth_error **err)
         return 0;
     size_t n = 0;
     char *save = NULL;
-    for (char *line = strtok_r(mountinfo, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(mountinfo, "\n", &save); line && n < max;
+         line = strtok_r(NULL, "\n", &save)) {
         char mp[256], fstype[16], super[512];
         if (sscanf(line, "%*s %*s %*s %*s %255s %*[^-]- %15s %*s %511s", mp, fstype, super) != 3)
             continue;
@@ -188,7 +193,8 @@ own_cgroup_path(const char *self, const struct hierarchy *h, char *out, size_t l
 {
     _cleanup_free_ char *copy = strdup(self);
     char *save = NULL;
-    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
@@ -197,7 +203,7 @@ own_cgroup_path(const char *self, const struct hierarchy *h, char *out, size_t l
         bool match = !strcmp(h->fstype, "cgroup2") ? c1[1] == '\0' : !strcmp(c1 + 1, h->options);
         if (match) {
             int w = snprintf(out, len, "%s%s", h->mountpoint, c2 + 1);
-            return w > 0 && (size_t) w < len;
+            return w > 0 && (size_t)w < len;
         }
     }
     return false;
@@ -207,7 +213,8 @@ own_cgroup_path(const char *self, const struct hierarchy *h, char *out, size_t l
  * cgroup namespace a fresh mount of each hierarchy shows the container's own subtree as its
  * root; without one, the container's cgroup directories are bound from the host. */
 static int
-mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, bool cgroupns, struct berth_error **err)
+mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, bool cgroupns,
+                  struct berth_error **err)
 {
     _cleanup_close_ int destfd = -1;
     int r = berth_mkdir_in_root(rootfd, m->destination, 0755, false, &destfd, err);
@@ -235,7 +242,8 @@ mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, bool cgroupns, s
         else if (!berth_str_has_prefix(h->mountpoint, "/sys/fs/cgroup/"))
             continue;
         else
-            snprintf(sub, sizeof(sub), "%s/%s", m->destination, h->mountpoint + strlen("/sys/fs/cgroup/"));
+            snprintf(sub, sizeof(sub), "%s/%s", m->destination,
+                     h->mountpoint + strlen("/sys/fs/cgroup/"));
         _cleanup_close_ int subfd = -1;
         if ((r = berth_mkdir_in_root(rootfd, sub, 0755, false, &subfd, err)) < 0)
             return r;
@@ -260,14 +268,17 @@ mount_cgroup_tree(int rootfd, const struct berth_spec_mount *m, bool cgroupns, s
         const char *name = strrchr(sub, '/') + 1;
         if (!pure_v2 && strchr(name, ',')) {
             _cleanup_free_ char *names = strdup(name);
-            _cleanup_close_ int dfd = berth_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0);
+            _cleanup_close_ int dfd =
+                berth_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, 0);
             char *save = NULL;
-            for (char *tok = names ? strtok_r(names, ",", &save) : NULL; tok && dfd >= 0; tok = strtok_r(NULL, ",", &save))
-                (void) symlinkat(name, dfd, tok);
+            for (char *tok = names ? strtok_r(names, ",", &save) : NULL; tok && dfd >= 0;
+                 tok = strtok_r(NULL, ",", &save))
+                (void)symlinkat(name, dfd, tok);
         }
     }
     if (!pure_v2 && ro)
-        return remount_in_root(rootfd, m->destination, MS_REMOUNT | base | MS_RDONLY, "mode=755", err);
+        return remount_in_root(rootfd, m->destination, MS_REMOUNT | base | MS_RDONLY, "mode=755",
+                               err);
     return 0;
 }
 
@@ -299,7 +310,8 @@ do_mount(int rootfd, const struct berth_spec_mount *m, bool in_userns, bool cgro
             if (in_userns)
                 want |= locked_flags(m->source) & ~m->clear_flags & ~MS_RDONLY;
             if ((r = remount_in_root(rootfd, m->destination,
-                                     MS_BIND | MS_REMOUNT | (m->flags & MS_REC) | want, NULL, err)) < 0)
+                                     MS_BIND | MS_REMOUNT | (m->flags & MS_REC) | want, NULL,
+                                     err)) < 0)
                 return r;
         }
     } else {
@@ -314,8 +326,9 @@ do_mount(int rootfd, const struct berth_spec_mount *m, bool in_userns, bool cgro
             if (!strcmp(type, "sysfs") && (e == EPERM || e == EBUSY)) {
                 if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0)
                     return berth_error_set(err, errno, "bind /sys on %s", m->destination);
-                (void) remount_in_root(rootfd, m->destination,
-                                       MS_BIND | MS_REMOUNT | MS_REC | flags | MS_RDONLY, NULL, NULL);
+                (void)remount_in_root(rootfd, m->destination,
+                                      MS_BIND | MS_REMOUNT | MS_REC | flags | MS_RDONLY, NULL,
+                                      NULL);
             } else if (!strcmp(type, "mqueue") && (e == EPERM || e == ENODEV)) {
                 if (mount("/dev/mqueue", target, NULL, MS_BIND, NULL) < 0)
                     return berth_error_set(err, e, "mount mqueue on %s", m->destination);
@@ -325,8 +338,8 @@ do_mount(int rootfd, const struct berth_spec_mount *m, bool in_userns, bool cgro
             }
         }
         if (olddir >= 0) {
-            _cleanup_close_ int newdir = berth_open_in_root(rootfd, m->destination,
-                                                            O_RDONLY | O_DIRECTORY, 0);
+            _cleanup_close_ int newdir =
+                berth_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, 0);
             if (newdir < 0)
                 return berth_error_set(err, -newdir, "tmpcopyup %s", m->destination);
             if ((r = copy_tree(olddir, newdir, err)) < 0)
@@ -362,7 +375,7 @@ create_device(int rootfd, const char *path, char type, int64_t major, int64_t mi
         return berth_error_set(err, errno, "open parent of %s", path);
     if (!bind) {
         mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-        (void) unlinkat(dfd, name, 0);
+        (void)unlinkat(dfd, name, 0);
         if (mknodat(dfd, name, kind | (mode & 07777), makedev(major, minor)) == 0) {
             if (fchmodat(dfd, name, mode & 07777, 0) < 0 ||
                 fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -419,7 +432,7 @@ setup_dev(int rootfd, const struct berth_spec *spec, bool in_userns, struct bert
             return berth_error_set(err, errno, "symlink %s", dev_symlinks[i].link);
     }
     if (access("/proc/kcore", F_OK) == 0)
-        (void) symlinkat("/proc/kcore", devfd, "core");
+        (void)symlinkat("/proc/kcore", devfd, "core");
     return 0;
 }
 
@@ -427,8 +440,8 @@ int
 berth_rootfs_prepare(const struct berth_spec *spec, bool in_userns, struct berth_error **err)
 {
     /* nothing we mount may propagate back to the host */
-    unsigned long prop = spec->linux_.rootfs_propagation ? spec->linux_.rootfs_propagation
-                                                          : MS_SLAVE | MS_REC;
+    unsigned long prop =
+        spec->linux_.rootfs_propagation ? spec->linux_.rootfs_propagation : MS_SLAVE | MS_REC;
     if (prop & MS_SHARED)
         prop = MS_SLAVE | MS_REC; /* made shared at the end, after pivot_root */
     if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)

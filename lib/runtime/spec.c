@@ -27,9 +27,9 @@ static const struct {
     const char *proc;
     int flag;
 } namespace_table[] = {
-    {"pid", "pid", CLONE_NEWPID},       {"network", "net", CLONE_NEWNET},
-    {"mount", "mnt", CLONE_NEWNS},      {"ipc", "ipc", CLONE_NEWIPC},
-    {"uts", "uts", CLONE_NEWUTS},       {"user", "user", CLONE_NEWUSER},
+    {"pid", "pid", CLONE_NEWPID},          {"network", "net", CLONE_NEWNET},
+    {"mount", "mnt", CLONE_NEWNS},         {"ipc", "ipc", CLONE_NEWIPC},
+    {"uts", "uts", CLONE_NEWUTS},          {"user", "user", CLONE_NEWUSER},
     {"cgroup", "cgroup", CLONE_NEWCGROUP}, {"time", "time", CLONE_NEWTIME},
 };
 
@@ -74,14 +74,22 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_table[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int
@@ -109,7 +117,7 @@ const char *
 berth_seccomp_action_name(uint32_t action)
 {
     return action < BERTH_ARRAY_SIZE(seccomp_action_names) ? seccomp_action_names[action]
-                                                            : "unknown";
+                                                           : "unknown";
 }
 
 static int
@@ -117,7 +125,7 @@ seccomp_action_from_name(const char *name)
 {
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(seccomp_action_names); i++)
         if (!strcmp(seccomp_action_names[i], name))
-            return (int) i;
+            return (int)i;
     return -1;
 }
 
@@ -201,9 +209,9 @@ rewrite_big_uints(const char *text, size_t len, char *out)
     }
     if (out) {
         out[o] = '\0';
-        return (ssize_t) o;
+        return (ssize_t)o;
     }
-    return has_nul && count ? -1 : (ssize_t) count;
+    return has_nul && count ? -1 : (ssize_t)count;
 }
 
 /* ---- small typed getters: each reports the JSON path of a bad field ---- */
@@ -248,10 +256,9 @@ json_to_i64(json_t *v, int64_t *ret)
     }
     if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
-            d != (double) (int64_t) d)
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d)
             return -1;
-        *ret = (int64_t) d;
+        *ret = (int64_t)d;
         return 0;
     }
     return -1;
@@ -277,15 +284,16 @@ get_u64_value(json_t *v, const char *where, const char *key, uint64_t *ret,
               struct berth_error **err)
 {
     if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *ret = (uint64_t) json_integer_value(v);
+        *ret = (uint64_t)json_integer_value(v);
         return 0;
     }
     if (json_big_uint(v, ret))
         return 0;
-    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) <= 18446744073709551616.0) {
+    if (json_is_real(v) && json_real_value(v) >= 0 &&
+        json_real_value(v) <= 18446744073709551616.0) {
         double d = json_real_value(v);
-        *ret = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t) d;
-        if (d < 18446744073709551615.0 && (double) *ret != d)
+        *ret = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+        if (d < 18446744073709551615.0 && (double)*ret != d)
             return berth_error_setq(err, EINVAL, "%s.%s must be an integer", where, key);
         return 0;
     }
@@ -306,7 +314,7 @@ get_u32(json_t *obj, const char *key, const char *where, bool required, uint32_t
     if (json_to_i64(v, &x) < 0 || x < 0 || x > UINT32_MAX)
         return berth_error_setq(err, EINVAL, "%s.%s must be an unsigned 32-bit integer", where,
                                 key);
-    *ret = (uint32_t) x;
+    *ret = (uint32_t)x;
     return 0;
 }
 
@@ -457,8 +465,9 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         goto fail;
     if ((r = get_object(obj, "consoleSize", w, &o, err)) < 0)
         goto fail;
-    if (o && ((r = get_u32(o, "height", "process.consoleSize", false, &p->console_height, err)) < 0 ||
-              (r = get_u32(o, "width", "process.consoleSize", false, &p->console_width, err)) < 0))
+    if (o &&
+        ((r = get_u32(o, "height", "process.consoleSize", false, &p->console_height, err)) < 0 ||
+         (r = get_u32(o, "width", "process.consoleSize", false, &p->console_width, err)) < 0))
         goto fail;
     if ((r = get_object(obj, "user", w, &o, err)) < 0)
         goto fail;
@@ -500,7 +509,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
                                          "process.user.additionalGids[%zu] must be a gid", i);
                     goto fail;
                 }
-                p->user.additional_gids[i] = (gid_t) g;
+                p->user.additional_gids[i] = (gid_t)g;
             }
             p->user.n_additional_gids = n;
         }
@@ -517,8 +526,8 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         goto fail;
     for (size_t i = 0; p->env && p->env[i]; i++) {
         if (!strchr(p->env[i], '=')) {
-            r = berth_error_setq(err, EINVAL, "process.env[%zu] \"%s\" is not of the form KEY=value",
-                                 i, p->env[i]);
+            r = berth_error_setq(
+                err, EINVAL, "process.env[%zu] \"%s\" is not of the form KEY=value", i, p->env[i]);
             goto fail;
         }
     }
@@ -583,10 +592,9 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
                 (r = get_u64_value(soft, "process.rlimits[]", "soft", &l->soft, err)) < 0)
                 goto fail;
             if (l->soft > l->hard) {
-                r = berth_error_setq(err, EINVAL,
-                                     "process.rlimits: %s soft limit %llu is above hard limit %llu",
-                                     l->name, (unsigned long long) l->soft,
-                                     (unsigned long long) l->hard);
+                r = berth_error_setq(
+                    err, EINVAL, "process.rlimits: %s soft limit %llu is above hard limit %llu",
+                    l->name, (unsigned long long)l->soft, (unsigned long long)l->hard);
                 goto fail;
             }
         }
@@ -596,7 +604,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         goto fail;
     if (p->oom_score_adj.set && (p->oom_score_adj.value < -1000 || p->oom_score_adj.value > 1000)) {
         r = berth_error_setq(err, EINVAL, "process.oomScoreAdj %lld is outside [-1000, 1000]",
-                             (long long) p->oom_score_adj.value);
+                             (long long)p->oom_score_adj.value);
         goto fail;
     }
     *ret = p;
@@ -614,28 +622,40 @@ static const struct {
     unsigned long flag;
 } mount_flag_table[] = {
     {"defaults", false, 0},
-    {"ro", false, MS_RDONLY},         {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},     {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},       {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},     {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},  {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},   {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},     {"nomand", true, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},   {"atime", true, MS_NOATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-    {"silent", false, MS_SILENT},     {"loud", true, MS_SILENT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
 };
 
 static const struct {
     const char *name;
     unsigned long flag;
 } propagation_table[] = {
-    {"private", MS_PRIVATE},           {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},             {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},     {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static int
@@ -686,8 +706,9 @@ parse_mount_options(struct berth_spec_mount *m, size_t idx, struct berth_error *
         if (!strcmp(o, "idmap") || !strcmp(o, "ridmap") || !strncmp(o, "rro", 3) ||
             !strcmp(o, "rrw") || !strcmp(o, "rnosuid") || !strcmp(o, "rnodev") ||
             !strcmp(o, "rnoexec"))
-            return berth_error_setq(err, EOPNOTSUPP, "mounts[%zu] (%s): option \"%s\" is not supported",
-                                    idx, m->destination, o);
+            return berth_error_setq(err, EOPNOTSUPP,
+                                    "mounts[%zu] (%s): option \"%s\" is not supported", idx,
+                                    m->destination, o);
         /* anything else is filesystem data, e.g. mode=755 or size=64m */
         size_t l = strlen(o);
         char *nd = realloc(data, data_len + l + 2);
@@ -789,12 +810,12 @@ parse_hooks(json_t *root, struct berth_spec *spec, struct berth_error **err)
                 (r = get_i64(e, "timeout", "hooks[]", &timeout, err)) < 0)
                 return r;
             if (h->path[0] != '/')
-                return berth_error_setq(err, EINVAL, "hooks.%s[%zu].path \"%s\" is not absolute",
-                                        k, i, h->path);
+                return berth_error_setq(err, EINVAL, "hooks.%s[%zu].path \"%s\" is not absolute", k,
+                                        i, h->path);
             if (timeout.set && (timeout.value <= 0 || timeout.value > INT_MAX))
                 return berth_error_setq(err, EINVAL, "hooks.%s[%zu].timeout must be positive", k,
                                         i);
-            h->timeout = timeout.set ? (int) timeout.value : 0;
+            h->timeout = timeout.set ? (int)timeout.value : 0;
         }
     }
     return 0;
@@ -910,12 +931,12 @@ parse_devices(json_t *lin, struct berth_spec *spec, struct berth_error **err)
                                     d->path, type);
         d->type = type[0];
         if (d->type != 'p' && (!major.set || !minor.set))
-            return berth_error_setq(err, EINVAL, "linux.devices[%zu] (%s): major and minor are required",
-                                    i, d->path);
+            return berth_error_setq(
+                err, EINVAL, "linux.devices[%zu] (%s): major and minor are required", i, d->path);
         d->major = major.value;
         d->minor = minor.value;
         d->has_file_mode = mode.set;
-        d->file_mode = (mode_t) mode.value & 07777;
+        d->file_mode = (mode_t)mode.value & 07777;
         d->has_uid = json_object_get(e, "uid") && !json_is_null(json_object_get(e, "uid"));
         d->has_gid = json_object_get(e, "gid") && !json_is_null(json_object_get(e, "gid"));
         d->uid = uid;
@@ -941,12 +962,14 @@ parse_device_rules(json_t *res, struct berth_spec_resources *out, struct berth_e
         struct berth_spec_device_rule *d = &out->devices[i];
         out->n_devices = i + 1;
         if (!json_is_object(e))
-            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu] must be an object", i);
+            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu] must be an object",
+                                    i);
         _cleanup_free_ char *type = NULL, *access = NULL;
         struct berth_opt_i64 major = {0}, minor = {0};
         json_t *allow = json_object_get(e, "allow");
         if (!json_is_boolean(allow))
-            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu].allow must be a boolean", i);
+            return berth_error_setq(err, EINVAL,
+                                    "linux.resources.devices[%zu].allow must be a boolean", i);
         d->allow = json_is_true(allow);
         if ((r = get_string(e, "type", "linux.resources.devices[]", false, &type, err)) < 0 ||
             (r = get_string(e, "access", "linux.resources.devices[]", false, &access, err)) < 0 ||
@@ -955,12 +978,14 @@ parse_device_rules(json_t *res, struct berth_spec_resources *out, struct berth_e
             return r;
         d->type = type ? type[0] : 'a';
         if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
-            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu]: bad type \"%s\"", i, type);
+            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu]: bad type \"%s\"", i,
+                                    type);
         d->major = major.set ? major.value : -1;
         d->minor = minor.set ? minor.value : -1;
         const char *acc = access ? access : "rwm";
         if (strlen(acc) > 3 || strspn(acc, "rwm") != strlen(acc))
-            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu]: bad access \"%s\"", i, acc);
+            return berth_error_setq(err, EINVAL, "linux.resources.devices[%zu]: bad access \"%s\"",
+                                    i, acc);
         snprintf(d->access, sizeof(d->access), "%s", acc);
     }
     return 0;
@@ -983,15 +1008,15 @@ parse_throttle(json_t *bio, const char *key, struct berth_spec_throttle_device *
         json_t *e = json_array_get(arr, i);
         struct berth_opt_i64 major = {0}, minor = {0}, rate = {0};
         *n_ret = i + 1;
-        if (!json_is_object(e) ||
-            get_i64(e, "major", "blockIO", &major, err) < 0 ||
+        if (!json_is_object(e) || get_i64(e, "major", "blockIO", &major, err) < 0 ||
             get_i64(e, "minor", "blockIO", &minor, err) < 0 ||
             get_i64(e, "rate", "blockIO", &rate, err) < 0 || !major.set || !minor.set ||
             rate.value < 0)
-            return berth_error_setq(err, EINVAL, "linux.resources.blockIO.%s[%zu] is malformed", key, i);
+            return berth_error_setq(err, EINVAL, "linux.resources.blockIO.%s[%zu] is malformed",
+                                    key, i);
         t[i].major = major.value;
         t[i].minor = minor.value;
-        t[i].rate = (uint64_t) rate.value;
+        t[i].rate = (uint64_t)rate.value;
     }
     return 0;
 }
@@ -1041,10 +1066,10 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             return berth_error_setq(err, EINVAL, "%s.limit must be -1 or positive", m);
         if (out->memory.swap.set && out->memory.limit.set && out->memory.swap.value > 0 &&
             out->memory.limit.value > 0 && out->memory.swap.value < out->memory.limit.value)
-            return berth_error_setq(err, EINVAL,
-                                    "%s: swap limit %lld is below the memory limit %lld (swap includes memory)",
-                                    m, (long long) out->memory.swap.value,
-                                    (long long) out->memory.limit.value);
+            return berth_error_setq(
+                err, EINVAL,
+                "%s: swap limit %lld is below the memory limit %lld (swap includes memory)", m,
+                (long long)out->memory.swap.value, (long long)out->memory.limit.value);
         if (out->memory.swappiness.set &&
             (out->memory.swappiness.value < -1 || out->memory.swappiness.value > 100))
             return berth_error_setq(err, EINVAL, "%s.swappiness must be within [0, 100]", m);
@@ -1089,7 +1114,8 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             return r;
         if (wd) {
             size_t n = json_array_size(wd);
-            out->block_io.weight_devices = calloc(n ? n : 1, sizeof(struct berth_spec_weight_device));
+            out->block_io.weight_devices =
+                calloc(n ? n : 1, sizeof(struct berth_spec_weight_device));
             if (!out->block_io.weight_devices)
                 return berth_error_set(err, ENOMEM, "blockIO");
             for (size_t i = 0; i < n; i++) {
@@ -1129,16 +1155,19 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             out->n_hugepages = i + 1;
             json_t *lim = json_is_object(e) ? json_object_get(e, "limit") : NULL;
             if (!json_is_object(e) ||
-                get_string(e, "pageSize", "hugepageLimits[]", true, &l->page_size, err) < 0 || !lim ||
-                get_u64_value(lim, "hugepageLimits[]", "limit", &l->limit, err) < 0)
-                return berth_error_setq(err, EINVAL, "linux.resources.hugepageLimits[%zu] is malformed", i);
+                get_string(e, "pageSize", "hugepageLimits[]", true, &l->page_size, err) < 0 ||
+                !lim || get_u64_value(lim, "hugepageLimits[]", "limit", &l->limit, err) < 0)
+                return berth_error_setq(err, EINVAL,
+                                        "linux.resources.hugepageLimits[%zu] is malformed", i);
             if (strspn(l->page_size, "0123456789KMGB") != strlen(l->page_size))
-                return berth_error_setq(err, EINVAL, "hugepageLimits: bad pageSize \"%s\"", l->page_size);
+                return berth_error_setq(err, EINVAL, "hugepageLimits: bad pageSize \"%s\"",
+                                        l->page_size);
         }
     }
     if ((r = get_object(res, "network", w, &o, err)) < 0)
         return r;
-    if (o && (r = get_i64(o, "classID", "linux.resources.network", &out->network.class_id, err)) < 0)
+    if (o &&
+        (r = get_i64(o, "classID", "linux.resources.network", &out->network.class_id, err)) < 0)
         return r;
     if ((r = get_kv_map(res, "unified", w, &out->unified, &out->n_unified, err)) < 0)
         return r;
@@ -1164,8 +1193,9 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
     int a = seccomp_action_from_name(def);
     if (a < 0)
         return berth_error_setq(err, EINVAL, "%s: unknown defaultAction \"%s\"", w, def);
-    s->default_action = (uint32_t) a;
-    if (json_object_get(sc, "defaultErrnoRet") && !json_is_null(json_object_get(sc, "defaultErrnoRet"))) {
+    s->default_action = (uint32_t)a;
+    if (json_object_get(sc, "defaultErrnoRet") &&
+        !json_is_null(json_object_get(sc, "defaultErrnoRet"))) {
         s->has_default_errno_ret = true;
         if ((r = get_u32(sc, "defaultErrnoRet", w, false, &s->default_errno_ret, err)) < 0)
             return r;
@@ -1196,11 +1226,13 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
             return berth_error_setq(err, EINVAL, "%s.syscalls[%zu].names is empty", w, i);
         a = seccomp_action_from_name(action);
         if (a < 0)
-            return berth_error_setq(err, EINVAL, "%s.syscalls[%zu]: unknown action \"%s\"", w, i, action);
-        rule->action = (uint32_t) a;
+            return berth_error_setq(err, EINVAL, "%s.syscalls[%zu]: unknown action \"%s\"", w, i,
+                                    action);
+        rule->action = (uint32_t)a;
         if (json_object_get(e, "errnoRet") && !json_is_null(json_object_get(e, "errnoRet"))) {
             rule->has_errno_ret = true;
-            if ((r = get_u32(e, "errnoRet", "linux.seccomp.syscalls[]", false, &rule->errno_ret, err)) < 0)
+            if ((r = get_u32(e, "errnoRet", "linux.seccomp.syscalls[]", false, &rule->errno_ret,
+                             err)) < 0)
                 return r;
         }
         json_t *args;
@@ -1215,8 +1247,8 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
         if (!rule->args)
             return berth_error_set(err, ENOMEM, "%s", w);
         rule->n_args = na;
-        static const char *const ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                          "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+        static const char *const ops[] = {"SCMP_CMP_NE",       "SCMP_CMP_LT", "SCMP_CMP_LE",
+                                          "SCMP_CMP_EQ",       "SCMP_CMP_GE", "SCMP_CMP_GT",
                                           "SCMP_CMP_MASKED_EQ"};
         for (size_t j = 0; j < na; j++) {
             json_t *ae = json_array_get(args, j);
@@ -1229,17 +1261,18 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
                 get_u32(ae, "index", "seccomp.args[]", true, &index, err) < 0 || index > 5 ||
                 get_string(ae, "op", "seccomp.args[]", true, &op, err) < 0 || !val ||
                 get_u64_value(val, "seccomp.args[]", "value", &sa->value, err) < 0 ||
-                (val2 && get_u64_value(val2, "seccomp.args[]", "valueTwo", &sa->value_two, err) < 0))
+                (val2 &&
+                 get_u64_value(val2, "seccomp.args[]", "valueTwo", &sa->value_two, err) < 0))
                 return berth_error_setq(err, EINVAL, "%s.syscalls[%zu].args[%zu] is malformed", w,
                                         i, j);
             sa->index = index;
             int opi = -1;
             for (size_t k = 0; k < BERTH_ARRAY_SIZE(ops); k++)
                 if (!strcmp(ops[k], op))
-                    opi = (int) k;
+                    opi = (int)k;
             if (opi < 0)
                 return berth_error_setq(err, EINVAL, "%s: unknown operator \"%s\"", w, op);
-            sa->op = (enum berth_seccomp_op) opi;
+            sa->op = (enum berth_seccomp_op)opi;
         }
     }
     return 0;
@@ -1305,7 +1338,8 @@ parse_linux(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         else if (!strcmp(domain, "LINUX32"))
             l->personality = PER_LINUX32;
         else
-            return berth_error_setq(err, EINVAL, "linux.personality: unknown domain \"%s\"", domain);
+            return berth_error_setq(err, EINVAL, "linux.personality: unknown domain \"%s\"",
+                                    domain);
         l->has_personality = true;
     }
     if ((r = get_object(lin, "timeOffsets", w, &o, err)) < 0)
@@ -1337,24 +1371,31 @@ validate(struct berth_spec *spec, struct berth_error **err)
     struct berth_spec_linux *l = &spec->linux_;
     const struct berth_spec_namespace *userns = berth_spec_find_ns(spec, CLONE_NEWUSER);
     if ((l->n_uid_mappings || l->n_gid_mappings) && !userns)
-        return berth_error_setq(err, EINVAL, "user namespace mappings specified, but the user namespace is not enabled");
+        return berth_error_setq(
+            err, EINVAL,
+            "user namespace mappings specified, but the user namespace is not enabled");
     if (userns && !userns->path && (!l->n_uid_mappings || !l->n_gid_mappings))
-        return berth_error_setq(err, EINVAL, "a new user namespace needs uidMappings and gidMappings");
+        return berth_error_setq(err, EINVAL,
+                                "a new user namespace needs uidMappings and gidMappings");
     if ((spec->hostname && *spec->hostname) && !berth_spec_find_ns(spec, CLONE_NEWUTS))
-        return berth_error_setq(err, EINVAL, "unable to set hostname without a private UTS namespace");
+        return berth_error_setq(err, EINVAL,
+                                "unable to set hostname without a private UTS namespace");
     if ((spec->domainname && *spec->domainname) && !berth_spec_find_ns(spec, CLONE_NEWUTS))
-        return berth_error_setq(err, EINVAL, "unable to set domainname without a private UTS namespace");
+        return berth_error_setq(err, EINVAL,
+                                "unable to set domainname without a private UTS namespace");
     for (size_t i = 0; i < l->n_sysctl; i++) {
         const char *k = l->sysctl[i].key;
         if (strstr(k, "..") || k[0] == '/' || k[0] == '.')
             return berth_error_setq(err, EINVAL, "linux.sysctl: bad key \"%s\"", k);
         if ((berth_str_has_prefix(k, "net.") || berth_str_has_prefix(k, "net/")) &&
             !berth_spec_find_ns(spec, CLONE_NEWNET))
-            return berth_error_setq(err, EINVAL, "sysctl \"%s\" is not allowed in the host network namespace", k);
+            return berth_error_setq(
+                err, EINVAL, "sysctl \"%s\" is not allowed in the host network namespace", k);
         if ((berth_str_has_prefix(k, "kernel.msg") || berth_str_has_prefix(k, "kernel.sem") ||
              berth_str_has_prefix(k, "kernel.shm") || berth_str_has_prefix(k, "fs.mqueue.")) &&
             !berth_spec_find_ns(spec, CLONE_NEWIPC))
-            return berth_error_setq(err, EINVAL, "sysctl \"%s\" is not allowed in the host IPC namespace", k);
+            return berth_error_setq(err, EINVAL,
+                                    "sysctl \"%s\" is not allowed in the host IPC namespace", k);
     }
     if ((l->time_offsets[0].set || l->time_offsets[1].set) &&
         !berth_spec_find_ns(spec, CLONE_NEWTIME))
@@ -1364,7 +1405,8 @@ validate(struct berth_spec *spec, struct berth_error **err)
     for (size_t i = 0; i < l->n_namespaces; i++) {
         const struct berth_spec_namespace *ns = &l->namespaces[i];
         if (ns->path && ns->type == CLONE_NEWUSER && (l->n_uid_mappings || l->n_gid_mappings))
-            return berth_error_setq(err, EINVAL, "user namespace path given together with uid/gid mappings");
+            return berth_error_setq(err, EINVAL,
+                                    "user namespace path given together with uid/gid mappings");
     }
     return 0;
 }
@@ -1430,13 +1472,13 @@ berth_spec_json_load(const char *what, const char *text, size_t len, struct json
     if (n_big < 0)
         return berth_error_setq(err, EINVAL, "%s: \\u0000 is not allowed in strings", what);
     if (n_big > 0) {
-        if ((size_t) n_big > (SIZE_MAX - len - 1) / 8 || !(rewritten = malloc(len + 8 * n_big + 1)))
+        if ((size_t)n_big > (SIZE_MAX - len - 1) / 8 || !(rewritten = malloc(len + 8 * n_big + 1)))
             return berth_error_set(err, ENOMEM, "%s", what);
-        len = (size_t) rewrite_big_uints(text, len, rewritten);
+        len = (size_t)rewrite_big_uints(text, len, rewritten);
         text = rewritten;
     }
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | (n_big ? JSON_ALLOW_NUL : 0),
-                              &jerr);
+    json_t *root =
+        json_loadb(text, len, JSON_REJECT_DUPLICATES | (n_big ? JSON_ALLOW_NUL : 0), &jerr);
     if (!root)
         return berth_error_setq(err, EINVAL, "%s: line %d column %d: %s", what, jerr.line,
                                 jerr.column, jerr.text);
@@ -1495,7 +1537,8 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
         goto out;
     }
     json_t *proc = json_object_get(root, "process");
-    if (proc && !json_is_null(proc) && (r = berth_spec_parse_process(proc, &spec->process, err)) < 0)
+    if (proc && !json_is_null(proc) &&
+        (r = berth_spec_parse_process(proc, &spec->process, err)) < 0)
         goto out;
     if ((r = get_string(root, "hostname", "config", false, &spec->hostname, err)) < 0 ||
         (r = get_string(root, "domainname", "config", false, &spec->domainname, err)) < 0 ||

@@ -63,12 +63,12 @@ struct berth_spec_mount {
     char *destination;
     char *source;
     char *type;
-    char **options;      /* NULL-terminated, as given */
-    unsigned long flags; /* MS_* to set */
-    unsigned long clear_flags;  /* MS_* explicitly cleared ("rw", "suid", ...) */
-    unsigned long propagation;  /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE [| MS_REC], or 0 */
-    char *data;                 /* filesystem-specific options, comma-joined */
-    bool bind;                  /* bind or rbind */
+    char **options;            /* NULL-terminated, as given */
+    unsigned long flags;       /* MS_* to set */
+    unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
+    unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE [| MS_REC], or 0 */
+    char *data;                /* filesystem-specific options, comma-joined */
+    bool bind;                 /* bind or rbind */
     bool tmpcopyup;
 };
 
@@ -134,7 +134,8 @@ struct berth_spec_resources {
         struct berth_opt_i64 weight, leaf_weight;
         struct berth_spec_weight_device *weight_devices;
         size_t n_weight_devices;
-        struct berth_spec_throttle_device *throttle[4]; /* read bps, write bps, read iops, write iops */
+        struct berth_spec_throttle_device
+            *throttle[4]; /* read bps, write bps, read iops, write iops */
         size_t n_throttle[4];
     } block_io;
     struct berth_spec_hugepage_limit *hugepages;
@@ -146,8 +147,15 @@ struct berth_spec_resources {
     size_t n_unified;
 };
 
-enum berth_seccomp_op { SECCOMP_OP_NE, SECCOMP_OP_LT, SECCOMP_OP_LE, SECCOMP_OP_EQ,
-                        SECCOMP_OP_GE, SECCOMP_OP_GT, SECCOMP_OP_MASKED_EQ };
+enum berth_seccomp_op {
+    SECCOMP_OP_NE,
+    SECCOMP_OP_LT,
+    SECCOMP_OP_LE,
+    SECCOMP_OP_EQ,
+    SECCOMP_OP_GE,
+    SECCOMP_OP_GT,
+    SECCOMP_OP_MASKED_EQ
+};
 
 struct berth_spec_seccomp_arg {
     unsigned int index;
@@ -178,9 +186,15 @@ struct berth_spec_seccomp {
 
 /* The raw action names; the seccomp module maps them to libseccomp's values. */
 enum berth_seccomp_action {
-    BERTH_SECCOMP_KILL, BERTH_SECCOMP_KILL_PROCESS, BERTH_SECCOMP_KILL_THREAD,
-    BERTH_SECCOMP_TRAP, BERTH_SECCOMP_ERRNO, BERTH_SECCOMP_TRACE, BERTH_SECCOMP_ALLOW,
-    BERTH_SECCOMP_LOG, BERTH_SECCOMP_NOTIFY,
+    BERTH_SECCOMP_KILL,
+    BERTH_SECCOMP_KILL_PROCESS,
+    BERTH_SECCOMP_KILL_THREAD,
+    BERTH_SECCOMP_TRAP,
+    BERTH_SECCOMP_ERRNO,
+    BERTH_SECCOMP_TRACE,
+    BERTH_SECCOMP_ALLOW,
+    BERTH_SECCOMP_LOG,
+    BERTH_SECCOMP_NOTIFY,
 };
 
 struct berth_spec_hook {
@@ -191,8 +205,13 @@ struct berth_spec_hook {
 };
 
 enum berth_hook_kind {
-    BERTH_HOOK_PRESTART, BERTH_HOOK_CREATE_RUNTIME, BERTH_HOOK_CREATE_CONTAINER,
-    BERTH_HOOK_START_CONTAINER, BERTH_HOOK_POSTSTART, BERTH_HOOK_POSTSTOP, BERTH_HOOK__COUNT
+    BERTH_HOOK_PRESTART,
+    BERTH_HOOK_CREATE_RUNTIME,
+    BERTH_HOOK_CREATE_CONTAINER,
+    BERTH_HOOK_START_CONTAINER,
+    BERTH_HOOK_POSTSTART,
+    BERTH_HOOK_POSTSTOP,
+    BERTH_HOOK__COUNT
 };
 
 struct berth_spec_linux {
@@ -257,7 +276,7 @@ int berth_spec_parse_resources(struct json_t *obj, struct berth_spec_resources *
 void berth_spec_resources_clear(struct berth_spec_resources *r);
 
 /* Namespace helpers. */
-const char *berth_ns_name(int clone_flag); /* CLONE_NEWNET -> "network" */
+const char *berth_ns_name(int clone_flag);      /* CLONE_NEWNET -> "network" */
 const char *berth_ns_proc_name(int clone_flag); /* CLONE_NEWNET -> "net" */
 const struct berth_spec_namespace *berth_spec_find_ns(const struct berth_spec *spec, int type);
 /* Capability name ("CAP_SYS_ADMIN") to number, -1 if unknown. */

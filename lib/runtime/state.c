@@ -54,7 +54,7 @@ berth_state_save(const char *root, const struct berth_state *s, struct berth_err
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(s->id));
     json_object_set_new(o, "pid", json_integer(s->pid));
-    json_object_set_new(o, "pid_start", json_integer((json_int_t) s->pid_start));
+    json_object_set_new(o, "pid_start", json_integer((json_int_t)s->pid_start));
     json_object_set_new(o, "bundle", json_string(s->bundle));
     json_object_set_new(o, "rootfs", json_string(s->rootfs));
     json_object_set_new(o, "created", json_string(s->created));
@@ -112,7 +112,8 @@ berth_state_load(const char *root, const char *id, struct berth_state **ret,
     json_t *o = json_loadb(text, len, 0, &jerr);
     if (!o || !json_is_object(o)) {
         json_decref(o);
-        return berth_error_setq(err, EIO, "state of container \"%s\" is corrupt: %s", id, jerr.text);
+        return berth_error_setq(err, EIO, "state of container \"%s\" is corrupt: %s", id,
+                                jerr.text);
     }
     struct berth_state *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -120,8 +121,8 @@ berth_state_load(const char *root, const char *id, struct berth_state **ret,
         return berth_error_set(err, ENOMEM, "state");
     }
     s->id = strdup(id);
-    s->pid = (pid_t) json_integer_value(json_object_get(o, "pid"));
-    s->pid_start = (uint64_t) json_integer_value(json_object_get(o, "pid_start"));
+    s->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+    s->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
     s->bundle = dup_str(o, "bundle");
     s->rootfs = dup_str(o, "rootfs");
     s->created = dup_str(o, "created");
@@ -138,7 +139,8 @@ berth_state_load(const char *root, const char *id, struct berth_state **ret,
             if (!s->annotations)
                 break;
             s->annotations[s->n_annotations].key = strdup(k);
-            s->annotations[s->n_annotations].value = strdup(json_string_value(v) ? json_string_value(v) : "");
+            s->annotations[s->n_annotations].value =
+                strdup(json_string_value(v) ? json_string_value(v) : "");
             s->n_annotations++;
         }
     }
@@ -201,7 +203,8 @@ berth_state_status(const char *root, const struct berth_state *s)
     if (s->use_fifo && access(path, F_OK) == 0)
         return BERTH_CREATED;
     _cleanup_cgroup_ struct berth_cgroup *cg = NULL;
-    if (s->cgroup && berth_cgroup_from_json(s->cgroup, &cg, NULL) == 0 && berth_cgroup_is_frozen(cg))
+    if (s->cgroup && berth_cgroup_from_json(s->cgroup, &cg, NULL) == 0 &&
+        berth_cgroup_is_frozen(cg))
         return BERTH_PAUSED;
     return BERTH_RUNNING;
 }
@@ -230,7 +233,7 @@ berth_state_to_oci_json(const struct berth_state *s, enum berth_status status)
 static int
 cmp_str(const void *a, const void *b)
 {
-    return strcmp(*(char *const *) a, *(char *const *) b);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int

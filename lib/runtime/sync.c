@@ -12,7 +12,7 @@ int
 berth_send_fd(int sock, int fd, const void *data, size_t len)
 {
     char dummy = 0;
-    struct iovec iov = {.iov_base = (void *) (len ? data : &dummy), .iov_len = len ? len : 1};
+    struct iovec iov = {.iov_base = (void *)(len ? data : &dummy), .iov_len = len ? len : 1};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -45,8 +45,8 @@ berth_recv_fd(int sock, void *data, size_t len, size_t *ret_len)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     ssize_t n;
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -54,7 +54,7 @@ berth_recv_fd(int sock, void *data, size_t len, size_t *ret_len)
     if (n < 0)
         return -errno;
     if (ret_len)
-        *ret_len = (size_t) n;
+        *ret_len = (size_t)n;
     int fd = -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
@@ -150,5 +150,5 @@ void
 berth_sync_send_error(int sock, const struct berth_error *e)
 {
     const char *msg = e && e->msg ? e->msg : "unknown error";
-    (void) berth_sync_send(sock, SYNC_ERROR, e ? e->code : EINVAL, msg, strlen(msg), -1, NULL);
+    (void)berth_sync_send(sock, SYNC_ERROR, e ? e->code : EINVAL, msg, strlen(msg), -1, NULL);
 }

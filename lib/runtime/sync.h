@@ -22,9 +22,9 @@ enum berth_sync_stage {
 
 struct berth_sync_msg {
     int stage;
-    int code;        /* errno for SYNC_ERROR, or a number (pid) */
-    size_t len;      /* payload length */
-    char data[];     /* payload */
+    int code;    /* errno for SYNC_ERROR, or a number (pid) */
+    size_t len;  /* payload length */
+    char data[]; /* payload */
 };
 
 #define BERTH_SYNC_MAX_PAYLOAD (256u * 1024)

@@ -36,7 +36,7 @@ berth_terminal_setup(unsigned int rows, unsigned int cols, int bind_console, int
     if (slave < 0)
         return berth_error_set(err, errno, "open %s", name);
     if (rows && cols) {
-        struct winsize ws = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
+        struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
         ioctl(slave, TIOCSWINSZ, &ws);
     }
     if (bind_console) {
@@ -73,7 +73,7 @@ berth_terminal_send_to_socket(const char *path, int master, struct berth_error *
     _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return berth_error_set(err, errno, "console socket");
-    if (connect(s, (struct sockaddr *) &addr, sizeof(addr)) < 0)
+    if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
         return berth_error_set(err, errno, "connect to console socket %s", path);
     /* runc sends the pty name as the message body; containerd only reads the fd */
     char name[64] = "/dev/ptmx";
@@ -122,12 +122,12 @@ berth_terminal_relay(int master, pid_t pid, int pidfd, const sigset_t *sigs, int
         }
         if (p[3].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                 if (si.ssi_signo == SIGWINCH) {
                     if (is_tty)
                         copy_winsize(STDIN_FILENO, master);
                 } else if (si.ssi_signo != SIGCHLD) {
-                    kill(pid, (int) si.ssi_signo);
+                    kill(pid, (int)si.ssi_signo);
                 }
             }
         }
@@ -137,15 +137,15 @@ berth_terminal_relay(int master, pid_t pid, int pidfd, const sigset_t *sigs, int
                 stdin_open = false;
                 /* end of input: send EOF to the terminal, as a user pressing ^D would */
                 char eof = 4;
-                (void) berth_write_all(master, &eof, 1);
+                (void)berth_write_all(master, &eof, 1);
             } else {
-                (void) berth_write_all(master, buf, (size_t) n);
+                (void)berth_write_all(master, buf, (size_t)n);
             }
         }
         if (p[1].revents & POLLIN) {
             ssize_t n = read(master, buf, sizeof(buf));
             if (n > 0)
-                (void) berth_write_all(STDOUT_FILENO, buf, (size_t) n);
+                (void)berth_write_all(STDOUT_FILENO, buf, (size_t)n);
         }
         if (p[2].revents & POLLIN) {
             if (master >= 0) {
@@ -154,7 +154,7 @@ berth_terminal_relay(int master, pid_t pid, int pidfd, const sigset_t *sigs, int
                 fcntl(master, F_SETFL, fl | O_NONBLOCK);
                 ssize_t n;
                 while ((n = read(master, buf, sizeof(buf))) > 0)
-                    (void) berth_write_all(STDOUT_FILENO, buf, (size_t) n);
+                    (void)berth_write_all(STDOUT_FILENO, buf, (size_t)n);
             }
             break;
         }

@@ -59,7 +59,7 @@ parse_opts(int argc, char **argv, int start, struct opt *opts, int *ret_next,
         }
         const char *name = a + (a[1] == '-' ? 2 : 1);
         const char *eq = strchr(name, '=');
-        size_t nl = eq ? (size_t) (eq - name) : strlen(name);
+        size_t nl = eq ? (size_t)(eq - name) : strlen(name);
         struct opt *o = NULL;
         for (struct opt *p = opts; p && p->name; p++)
             if ((strlen(p->name) == nl && !strncmp(p->name, name, nl)) ||
@@ -106,7 +106,7 @@ int_opt(const char *s, const char *name, int *ret, struct berth_error **err)
         return 0;
     if (!berth_parse_i64(s, &v) || v < 0 || v > 65536)
         return berth_error_setq(err, EINVAL, "invalid value \"%s\" for --%s", s, name);
-    *ret = (int) v;
+    *ret = (int)v;
     return 0;
 }
 
@@ -141,9 +141,13 @@ cmd_create_or_run(struct globals *g, const char *cmd, int argc, char **argv, int
     if ((r = parse_opts(argc, argv, 0, opts, &next, err)) < 0 ||
         (r = need_args(argc - next, 1, cmd, err)) < 0)
         return r;
-    struct berth_create_opts o = {.root = g->root, .id = argv[next], .no_pivot = no_pivot,
-                                  .no_new_keyring = no_keyring, .systemd_cgroup = g->systemd_cgroup,
-                                  .detach = detach, .keep = keep};
+    struct berth_create_opts o = {.root = g->root,
+                                  .id = argv[next],
+                                  .no_pivot = no_pivot,
+                                  .no_new_keyring = no_keyring,
+                                  .systemd_cgroup = g->systemd_cgroup,
+                                  .detach = detach,
+                                  .keep = keep};
     if ((r = int_opt(preserve, "preserve-fds", &o.preserve_fds, err)) < 0)
         return r;
     _cleanup_free_ char *b = absolute(bundle);
@@ -154,7 +158,8 @@ cmd_create_or_run(struct globals *g, const char *cmd, int argc, char **argv, int
     if (pid_file && pf && strcmp(pf, pid_file) && pid_file[0] != '/') {
         /* realpath fails for a file that does not exist yet: resolve its directory */
         char *slash = strrchr(pid_file, '/');
-        _cleanup_free_ char *dir = slash ? strndup(pid_file, (size_t) (slash - pid_file)) : strdup(".");
+        _cleanup_free_ char *dir =
+            slash ? strndup(pid_file, (size_t)(slash - pid_file)) : strdup(".");
         _cleanup_free_ char *absdir = absolute(dir);
         free(pf);
         if (asprintf(&pf, "%s/%s", absdir, slash ? slash + 1 : pid_file) < 0)
@@ -226,10 +231,10 @@ cmd_exec(struct globals *g, int argc, char **argv, int *exit_code, struct berth_
 static int
 cmd_update(struct globals *g, int argc, char **argv, struct berth_error **err)
 {
-    const char *resources = NULL, *memory = NULL, *swap = NULL, *reservation = NULL,
-               *kernel = NULL, *kernel_tcp = NULL, *shares = NULL, *quota = NULL, *period = NULL,
-               *cpus = NULL, *mems = NULL, *pids = NULL, *blkio = NULL, *rt_period = NULL,
-               *rt_runtime = NULL, *l3 = NULL, *mem_bw = NULL;
+    const char *resources = NULL, *memory = NULL, *swap = NULL, *reservation = NULL, *kernel = NULL,
+               *kernel_tcp = NULL, *shares = NULL, *quota = NULL, *period = NULL, *cpus = NULL,
+               *mems = NULL, *pids = NULL, *blkio = NULL, *rt_period = NULL, *rt_runtime = NULL,
+               *l3 = NULL, *mem_bw = NULL;
     struct opt opts[] = {
         {"resources", 'r', true, &resources, NULL, NULL},
         {"memory", 0, true, &memory, NULL, NULL},
@@ -280,10 +285,11 @@ cmd_update(struct globals *g, int argc, char **argv, struct berth_error **err)
             continue;
         int64_t v;
         bool ok = nums[i].size ? (!strcmp(nums[i].text, "-1") ? (v = -1, true)
-                                                               : berth_parse_size(nums[i].text, &v))
+                                                              : berth_parse_size(nums[i].text, &v))
                                : berth_parse_i64(nums[i].text, &v);
         if (!ok) {
-            r = berth_error_setq(err, EINVAL, "invalid value \"%s\" for --%s", nums[i].text, nums[i].name);
+            r = berth_error_setq(err, EINVAL, "invalid value \"%s\" for --%s", nums[i].text,
+                                 nums[i].name);
             goto out;
         }
         nums[i].dst->set = true;
@@ -324,7 +330,7 @@ parse_interval(const char *s, int *ret_ms, struct berth_error **err)
         return berth_error_setq(err, EINVAL, "invalid interval \"%s\"", s);
     if (v <= 0 || v * mul > 86400000)
         return berth_error_setq(err, EINVAL, "invalid interval \"%s\"", s);
-    *ret_ms = (int) (v * mul);
+    *ret_ms = (int)(v * mul);
     return 0;
 }
 

@@ -41,32 +41,36 @@ static const char *cmd_name = "probe";
 
 /* ---------- helpers ---------- */
 
-#define E(x) {x, #x}
+#define E(x)                                                                                       \
+    {                                                                                              \
+        x, #x                                                                                      \
+    }
 static const struct {
     int num;
     const char *name;
 } errnames[] = {
-    E(EPERM),     E(ENOENT),       E(ESRCH),        E(EINTR),           E(EIO),
-    E(ENXIO),     E(E2BIG),        E(ENOEXEC),      E(EBADF),           E(ECHILD),
-    E(EAGAIN),    E(ENOMEM),       E(EACCES),       E(EFAULT),          E(ENOTBLK),
-    E(EBUSY),     E(EEXIST),       E(EXDEV),        E(ENODEV),          E(ENOTDIR),
-    E(EISDIR),    E(EINVAL),       E(ENFILE),       E(EMFILE),          E(ENOTTY),
-    E(ETXTBSY),   E(EFBIG),        E(ENOSPC),       E(ESPIPE),          E(EROFS),
-    E(EMLINK),    E(EPIPE),        E(EDOM),         E(ERANGE),          E(EDEADLK),
-    E(ENAMETOOLONG), E(ENOLCK),    E(ENOSYS),       E(ENOTEMPTY),       E(ELOOP),
-    E(ENOMSG),    E(EIDRM),        E(ENODATA),      E(ETIME),           E(EOVERFLOW),
-    E(EBADFD),    E(EILSEQ),       E(EUSERS),       E(ENOTSOCK),        E(EMSGSIZE),
-    E(EPROTONOSUPPORT), E(EOPNOTSUPP), E(EAFNOSUPPORT), E(EADDRINUSE),  E(EADDRNOTAVAIL),
-    E(ENETDOWN),  E(ENETUNREACH),  E(ECONNRESET),   E(ENOBUFS),         E(EISCONN),
-    E(ENOTCONN),  E(ETIMEDOUT),    E(ECONNREFUSED), E(EHOSTUNREACH),    E(EALREADY),
-    E(EINPROGRESS), E(ESTALE),     E(EDQUOT),       E(ENOMEDIUM),       E(ECANCELED),
-    E(ENOKEY),    E(EKEYEXPIRED),  E(EKEYREVOKED),  E(EKEYREJECTED),    E(EOWNERDEAD),
+    E(EPERM),           E(ENOENT),      E(ESRCH),        E(EINTR),        E(EIO),
+    E(ENXIO),           E(E2BIG),       E(ENOEXEC),      E(EBADF),        E(ECHILD),
+    E(EAGAIN),          E(ENOMEM),      E(EACCES),       E(EFAULT),       E(ENOTBLK),
+    E(EBUSY),           E(EEXIST),      E(EXDEV),        E(ENODEV),       E(ENOTDIR),
+    E(EISDIR),          E(EINVAL),      E(ENFILE),       E(EMFILE),       E(ENOTTY),
+    E(ETXTBSY),         E(EFBIG),       E(ENOSPC),       E(ESPIPE),       E(EROFS),
+    E(EMLINK),          E(EPIPE),       E(EDOM),         E(ERANGE),       E(EDEADLK),
+    E(ENAMETOOLONG),    E(ENOLCK),      E(ENOSYS),       E(ENOTEMPTY),    E(ELOOP),
+    E(ENOMSG),          E(EIDRM),       E(ENODATA),      E(ETIME),        E(EOVERFLOW),
+    E(EBADFD),          E(EILSEQ),      E(EUSERS),       E(ENOTSOCK),     E(EMSGSIZE),
+    E(EPROTONOSUPPORT), E(EOPNOTSUPP),  E(EAFNOSUPPORT), E(EADDRINUSE),   E(EADDRNOTAVAIL),
+    E(ENETDOWN),        E(ENETUNREACH), E(ECONNRESET),   E(ENOBUFS),      E(EISCONN),
+    E(ENOTCONN),        E(ETIMEDOUT),   E(ECONNREFUSED), E(EHOSTUNREACH), E(EALREADY),
+    E(EINPROGRESS),     E(ESTALE),      E(EDQUOT),       E(ENOMEDIUM),    E(ECANCELED),
+    E(ENOKEY),          E(EKEYEXPIRED), E(EKEYREVOKED),  E(EKEYREJECTED), E(EOWNERDEAD),
     E(ENOTRECOVERABLE),
 };
 #undef E
 
 /* "0" for success, "ENAME" for known errnos, the number otherwise */
-static const char *errname(int e)
+static const char *
+errname(int e)
 {
     static char buf[24];
 
@@ -79,7 +83,8 @@ static const char *errname(int e)
     return buf;
 }
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int
+fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -91,12 +96,14 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
     return 1;
 }
 
-static int fail_errno(const char *what)
+static int
+fail_errno(const char *what)
 {
     return fail("%s: %s", what, strerror(errno));
 }
 
-static bool parse_long(const char *s, long *out)
+static bool
+parse_long(const char *s, long *out)
 {
     char *end;
 
@@ -106,7 +113,8 @@ static bool parse_long(const char *s, long *out)
 }
 
 /* skip a case-insensitive prefix if present */
-static const char *skip_prefix(const char *s, const char *prefix)
+static const char *
+skip_prefix(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);
 
@@ -114,7 +122,8 @@ static const char *skip_prefix(const char *s, const char *prefix)
 }
 
 /* copy a file to stdout; -1 with errno on failure */
-static int print_file(const char *path)
+static int
+print_file(const char *path)
 {
     char buf[8192];
     ssize_t n;
@@ -137,7 +146,8 @@ static int print_file(const char *path)
     return 0;
 }
 
-static int cat_one(const char *path)
+static int
+cat_one(const char *path)
 {
     if (print_file(path) < 0)
         return fail("%s: %s", path, strerror(errno));
@@ -145,7 +155,8 @@ static int cat_one(const char *path)
 }
 
 /* value of "Key:" in /proc/self/status, whitespace-trimmed */
-static int status_field(const char *key, char *out, size_t outsz)
+static int
+status_field(const char *key, char *out, size_t outsz)
 {
     char *line = NULL;
     size_t cap = 0, klen = strlen(key);
@@ -171,12 +182,14 @@ static int status_field(const char *key, char *out, size_t outsz)
     return ret;
 }
 
-static int not_dot(const struct dirent *de)
+static int
+not_dot(const struct dirent *de)
 {
     return strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 }
 
-static void free_entries(struct dirent **v, int n)
+static void
+free_entries(struct dirent **v, int n)
 {
     for (int i = 0; i < n; i++)
         free(v[i]);
@@ -185,20 +198,24 @@ static void free_entries(struct dirent **v, int n)
 
 /* ---------- signals ---------- */
 
-#define S(x) {#x, SIG##x}
+#define S(x)                                                                                       \
+    {                                                                                              \
+#x, SIG##x                                                                                 \
+    }
 static const struct {
     const char *name;
     int num;
 } signames[] = {
-    S(HUP),  S(INT),  S(QUIT), S(ILL),  S(TRAP), S(ABRT),   S(BUS),  S(FPE),
-    S(KILL), S(USR1), S(SEGV), S(USR2), S(PIPE), S(ALRM),   S(TERM), S(STKFLT),
-    S(CHLD), S(CONT), S(STOP), S(TSTP), S(TTIN), S(TTOU),   S(URG),  S(XCPU),
-    S(XFSZ), S(VTALRM), S(PROF), S(WINCH), S(IO), S(PWR),   S(SYS),
+    S(HUP),  S(INT),    S(QUIT), S(ILL),   S(TRAP), S(ABRT), S(BUS),  S(FPE),
+    S(KILL), S(USR1),   S(SEGV), S(USR2),  S(PIPE), S(ALRM), S(TERM), S(STKFLT),
+    S(CHLD), S(CONT),   S(STOP), S(TSTP),  S(TTIN), S(TTOU), S(URG),  S(XCPU),
+    S(XFSZ), S(VTALRM), S(PROF), S(WINCH), S(IO),   S(PWR),  S(SYS),
 };
 #undef S
 
 /* "TERM", "SIGTERM", "term" or "15"; -1 if unknown */
-static int parse_signal(const char *s)
+static int
+parse_signal(const char *s)
 {
     long n;
 
@@ -211,7 +228,8 @@ static int parse_signal(const char *s)
     return -1;
 }
 
-static const char *signal_name(int sig)
+static const char *
+signal_name(int sig)
 {
     static char buf[32];
 
@@ -229,7 +247,8 @@ static const char *signal_name(int sig)
 
 static volatile sig_atomic_t caught_signal;
 
-static void on_signal(int sig)
+static void
+on_signal(int sig)
 {
     caught_signal = sig;
 }
@@ -338,12 +357,13 @@ CMD(cmd_ls)
     return 0;
 }
 
-static const char *file_type(mode_t m)
+static const char *
+file_type(mode_t m)
 {
     static const struct {
         mode_t fmt;
         const char *name;
-    } types[] = {{S_IFREG, "file"}, {S_IFDIR, "dir"},   {S_IFLNK, "symlink"}, {S_IFCHR, "char"},
+    } types[] = {{S_IFREG, "file"},  {S_IFDIR, "dir"},  {S_IFLNK, "symlink"}, {S_IFCHR, "char"},
                  {S_IFBLK, "block"}, {S_IFIFO, "fifo"}, {S_IFSOCK, "socket"}};
 
     for (size_t i = 0; i < ARRAY_SIZE(types); i++)
@@ -396,14 +416,46 @@ CMD(cmd_id)
 /* ---------- capabilities, limits, identity ---------- */
 
 static const char *const cap_names[] = {
-    "CHOWN",           "DAC_OVERRIDE",   "DAC_READ_SEARCH", "FOWNER",      "FSETID",
-    "KILL",            "SETGID",         "SETUID",          "SETPCAP",     "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",       "NET_RAW",     "IPC_LOCK",
-    "IPC_OWNER",       "SYS_MODULE",     "SYS_RAWIO",       "SYS_CHROOT",  "SYS_PTRACE",
-    "SYS_PACCT",       "SYS_ADMIN",      "SYS_BOOT",        "SYS_NICE",    "SYS_RESOURCE",
-    "SYS_TIME",        "SYS_TTY_CONFIG", "MKNOD",           "LEASE",       "AUDIT_WRITE",
-    "AUDIT_CONTROL",   "SETFCAP",        "MAC_OVERRIDE",    "MAC_ADMIN",   "SYSLOG",
-    "WAKE_ALARM",      "BLOCK_SUSPEND",  "AUDIT_READ",      "PERFMON",     "BPF",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
     "CHECKPOINT_RESTORE",
 };
 
@@ -443,17 +495,21 @@ CMD(cmd_hascap)
     return 0;
 }
 
-#define R(x) {#x, RLIMIT_##x}
+#define R(x)                                                                                       \
+    {                                                                                              \
+#x, RLIMIT_##x                                                                             \
+    }
 static const struct {
     const char *name;
     int res;
 } rlimit_names[] = {
-    R(AS),     R(CORE),  R(CPU),    R(DATA), R(FSIZE),      R(LOCKS), R(MEMLOCK), R(MSGQUEUE),
-    R(NICE),   R(NOFILE), R(NPROC), R(RSS),  R(RTPRIO),     R(RTTIME), R(SIGPENDING), R(STACK),
+    R(AS),   R(CORE),   R(CPU),   R(DATA), R(FSIZE),  R(LOCKS),  R(MEMLOCK),    R(MSGQUEUE),
+    R(NICE), R(NOFILE), R(NPROC), R(RSS),  R(RTPRIO), R(RTTIME), R(SIGPENDING), R(STACK),
 };
 #undef R
 
-static void print_rlim(const char *key, rlim_t v)
+static void
+print_rlim(const char *key, rlim_t v)
 {
     if (v == RLIM_INFINITY)
         printf("%s=unlimited", key);
@@ -526,9 +582,9 @@ CMD(cmd_pid)
 
 CMD(cmd_ns)
 {
-    static const char *const names[] = {"cgroup", "ipc",  "mnt",  "net",
-                                        "pid",    "pid_for_children", "time",
-                                        "time_for_children", "user", "uts"};
+    static const char *const names[] = {
+        "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children",
+        "user",   "uts"};
     char path[64], buf[128];
 
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -557,7 +613,8 @@ CMD(cmd_mounts)
         bool after_sep = false;
         int i = 0, post = 0;
 
-        for (char *tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), i++) {
+        for (char *tok = strtok_r(line, " \n", &save); tok;
+             tok = strtok_r(NULL, " \n", &save), i++) {
             if (i == 4)
                 mp = tok;
             else if (i == 5)
@@ -577,7 +634,8 @@ CMD(cmd_mounts)
     return 0;
 }
 
-static int is_number(const struct dirent *de)
+static int
+is_number(const struct dirent *de)
 {
     return de->d_name[strspn(de->d_name, "0123456789")] == '\0';
 }
@@ -620,11 +678,12 @@ CMD(cmd_personality)
 /* ---------- seccomp-test: raw syscalls with harmless arguments ---------- */
 
 static const char *const seccomp_names[] = {
-    "getcwd", "uname",   "mkdir",  "chmod",  "personality", "getpid", "unshare",
-    "clone3", "keyctl",  "ptrace", "mount",  "chroot",      "sethostname", "reboot",
+    "getcwd", "uname",  "mkdir",  "chmod", "personality", "getpid",      "unshare",
+    "clone3", "keyctl", "ptrace", "mount", "chroot",      "sethostname", "reboot",
 };
 
-static long try_syscall(size_t which, const char *arg)
+static long
+try_syscall(size_t which, const char *arg)
 {
     char buf[PATH_MAX];
     struct utsname u;
@@ -1027,7 +1086,8 @@ static const struct command {
     {"help", cmd_help, 0, ""},
 };
 
-static int cmd_help(int argc, char **argv)
+static int
+cmd_help(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
@@ -1036,7 +1096,8 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
-static const struct command *find_command(const char *name)
+static const struct command *
+find_command(const char *name)
 {
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
         if (strcmp(commands[i].name, name) == 0)
@@ -1044,7 +1105,8 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     const char *base = argc > 0 ? argv[0] : "probe";
     const char *slash = strrchr(base, '/');
