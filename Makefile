@@ -35,7 +35,7 @@ HDRS := $(wildcard lib/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/berth-runtime $(B)/probe $(UNIT_BINS)
+all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(UNIT_BINS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -52,6 +52,10 @@ $(B)/berth-runtime: $(B)/src/berth-runtime/main.o $(B)/libberth.a
 $(B)/probe: tests/probe/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
+$(B)/recvtty: tests/helpers/recvtty.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libberth.a
 	@mkdir -p $(dir $@)

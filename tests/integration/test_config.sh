@@ -283,6 +283,34 @@ t_terminal() {
     expect_match "terminal without --console-socket is refused for create" "$out" "console socket"
 }
 
+t_console_socket() {
+    local b id sock; b=$(new_bundle); id=$(new_id); sock=$WORK/console.sock
+    cfg "$b" '.process.terminal = true'
+    args "$b" /bin/sh -c '/probe tty; sleep 0.2'
+    "$TOP/build/recvtty" "$sock" >"$WORK/tty.out" &
+    local rpid=$!
+    wait_for grep -q listening "$WORK/tty.out"
+    rt create --console-socket "$sock" --bundle "$b" "$id"
+    expect_rc "create --console-socket" $? 0
+    expect_match "the pty master arrives over the socket" "$(cat "$WORK/tty.out")" "received /dev/pts/"
+    rt start "$id"
+    wait "$rpid"
+    expect_match "the container's stdio is that terminal" "$(tr -d '\r' <"$WORK/tty.out")" "stdin=1 stdout=1 stderr=1 ttyname=/dev/pts/0"
+    rt delete -f "$id"
+    # exec --tty --console-socket
+    b=$(new_bundle); id=$(new_id)
+    args "$b" /probe sleep 100
+    rt run -d --bundle "$b" "$id"
+    "$TOP/build/recvtty" "$sock" >"$WORK/tty2.out" &
+    rpid=$!
+    wait_for grep -q listening "$WORK/tty2.out"
+    rt exec -t -d --console-socket "$sock" "$id" /probe tty
+    expect_rc "exec --tty --detach --console-socket" $? 0
+    wait "$rpid"
+    expect_match "exec'd process has its own terminal" "$(tr -d '\r' <"$WORK/tty2.out")" "stdin=1 stdout=1 stderr=1 ttyname=/dev/pts/[0-9]"
+    rt delete -f "$id"
+}
+
 t_fd_leaks_and_preserve() {
     local b; b=$(new_bundle)
     exec 7>"$WORK/leak"
