@@ -35,6 +35,8 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
     int links = 0;
     if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
         return -ENAMETOOLONG;
+    if (!*path)
+        return -ENOENT; /* as openat2 */
     int cur = dup(rootfd);
     if (cur < 0)
         return -errno;
@@ -94,8 +96,9 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             return -e;
         }
         if (last && !S_ISLNK(st.st_mode)) {
-            int fd =
-                (flags & O_PATH) ? next : openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            int fd = (flags & O_PATH) && !(flags & O_DIRECTORY)
+                         ? next
+                         : openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
             int e = errno;
             if (fd != next)
                 close(next);
@@ -156,7 +159,9 @@ int
 berth_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 {
     if (openat2_state >= 0) {
-        int fd = berth_openat2(rootfd, path, (uint64_t)(flags | O_CLOEXEC), mode,
+        /* like openat(), a mode without O_CREAT/O_TMPFILE is ignored (openat2 refuses it) */
+        int fd = berth_openat2(rootfd, path, (uint64_t)(flags | O_CLOEXEC),
+                               (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0,
                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         if (fd >= 0) {
             openat2_state = 1;

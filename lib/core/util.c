@@ -115,9 +115,9 @@ berth_write_file(const char *path, const void *data, size_t len, struct berth_er
     return berth_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-int
-berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                        struct berth_error **err)
+static int
+write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+              struct berth_error **err)
 {
     _cleanup_free_ char *tmp = NULL;
     if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
@@ -126,7 +126,7 @@ berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t m
     if (fd < 0)
         return berth_error_set(err, errno, "create '%s'", tmp);
     int r = berth_write_all(fd, data, len);
-    if (r == 0 && fsync(fd) < 0)
+    if (r == 0 && sync && fsync(fd) < 0)
         r = -errno;
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
@@ -135,6 +135,20 @@ berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t m
         return berth_error_set(err, -r, "write '%s'", path);
     }
     return 0;
+}
+
+int
+berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                        struct berth_error **err)
+{
+    return write_replace(path, data, len, mode, true, err);
+}
+
+int
+berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                         struct berth_error **err)
+{
+    return write_replace(path, data, len, mode, false, err);
 }
 
 int

@@ -21,6 +21,10 @@ int berth_write_file(const char *path, const void *data, size_t len, struct bert
 /* Writes a file atomically: temp file in the same directory, fsync, rename. */
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                             struct berth_error **err);
+/* Like berth_write_file_atomic without the fsync: readers never see a partial file, but a power
+ * loss may lose it. For state on tmpfs (/run), which does not outlive the boot anyway. */
+int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             struct berth_error **err);
 /* mkdir -p; existing directories are fine. */
 int berth_mkdir_p(const char *path, mode_t mode, struct berth_error **err);
 int berth_mkdir_p_at(int dirfd, const char *path, mode_t mode, struct berth_error **err);

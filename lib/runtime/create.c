@@ -192,7 +192,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         r = berth_error_set(err, ENOMEM, "create");
         goto fail;
     }
-    if ((r = berth_write_file_atomic(copy, text, text_len, 0600, err)) < 0)
+    if ((r = berth_write_file_replace(copy, text, text_len, 0600, err)) < 0)
         goto fail;
 
     const struct berth_spec_namespace *userns = berth_spec_find_ns(spec, CLONE_NEWUSER);
@@ -419,7 +419,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     if (o->pid_file) {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
+        if ((r = berth_write_file_replace(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
             goto fail;
     }
     *ret_spec = TAKE_PTR(spec);

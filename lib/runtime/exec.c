@@ -333,7 +333,7 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
     if (o->pid_file) {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-        if ((r = berth_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
+        if ((r = berth_write_file_replace(o->pid_file, buf, (size_t)n, 0644, err)) < 0)
             goto kill_child;
     }
     if (o->detach) {

@@ -76,7 +76,7 @@ berth_state_save(const char *root, const struct berth_state *s, struct berth_err
     if (asprintf(&path, "%s/%s/state.json", root, s->id) < 0)
         r = berth_error_set(err, ENOMEM, "state.json");
     else
-        r = berth_write_file_atomic(path, text, strlen(text), 0600, err);
+        r = berth_write_file_replace(path, text, strlen(text), 0600, err);
     free(text);
     return r;
 }
