@@ -391,29 +391,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
         goto fail;
     if ((r = berth_sync_send(c->sock, SYNC_HOOKS_DONE, 0, sj, strlen(sj), -1, err)) < 0)
         goto fail;
-    for (;;) {
-        _cleanup_free_ struct berth_sync_msg *m = NULL;
-        int fd = -1;
-        if ((r = berth_sync_recv(c->sock, &m, &fd, err)) < 0)
-            goto fail;
-        if (m->stage == SYNC_CONSOLE) {
-            if (o->console_socket) {
-                r = berth_terminal_send_to_socket(o->console_socket, fd, err);
-                close(fd);
-                if (r < 0)
-                    goto fail;
-            } else {
-                c->master = fd;
-            }
-            continue;
-        }
-        if (fd >= 0)
-            close(fd);
-        if (m->stage == SYNC_READY)
-            break;
-        r = berth_error_setq(err, EPROTO, "sync: unexpected stage %d", m->stage);
+    if ((r = berth_terminal_wait_ready(c->sock, o->console_socket, &c->master, err)) < 0)
         goto fail;
-    }
     if ((r = berth_state_save(o->root, s, err)) < 0)
         goto fail;
     if (o->pid_file) {

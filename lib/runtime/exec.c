@@ -307,27 +307,8 @@ berth_container_exec(const struct berth_exec_opts *o, int *ret_exit_code, struct
         goto kill_child;
     if ((r = berth_sync_send(sp[0], SYNC_PARENT_SETUP_DONE, 0, NULL, 0, -1, err)) < 0)
         goto kill_child;
-    for (;;) {
-        _cleanup_free_ struct berth_sync_msg *m = NULL;
-        int fd = -1;
-        if ((r = berth_sync_recv(sp[0], &m, &fd, err)) < 0)
-            goto kill_child;
-        if (m->stage == SYNC_CONSOLE) {
-            if (o->console_socket) {
-                r = berth_terminal_send_to_socket(o->console_socket, fd, err);
-                close(fd);
-                if (r < 0)
-                    goto kill_child;
-            } else {
-                master = fd;
-            }
-            continue;
-        }
-        if (fd >= 0)
-            close(fd);
-        if (m->stage == SYNC_READY)
-            break;
-    }
+    if ((r = berth_terminal_wait_ready(sp[0], o->console_socket, &master, err)) < 0)
+        goto kill_child;
     close(sp[0]);
     sp[0] = -1;
     if (o->pid_file) {

@@ -84,6 +84,36 @@ berth_terminal_send_to_socket(const char *path, int master, struct berth_error *
     return 0;
 }
 
+int
+berth_terminal_wait_ready(int sock, const char *console_socket, int *ret_master,
+                          struct berth_error **err)
+{
+    for (;;) {
+        _cleanup_free_ struct berth_sync_msg *m = NULL;
+        int fd = -1, r;
+        if ((r = berth_sync_recv(sock, &m, &fd, err)) < 0)
+            return r;
+        if (m->stage == SYNC_CONSOLE && fd >= 0) {
+            if (console_socket) {
+                r = berth_terminal_send_to_socket(console_socket, fd, err);
+                close(fd);
+                if (r < 0)
+                    return r;
+            } else {
+                if (*ret_master >= 0)
+                    close(*ret_master);
+                *ret_master = fd;
+            }
+            continue;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (m->stage == SYNC_READY)
+            return 0;
+        return berth_error_setq(err, EPROTO, "sync: unexpected stage %d", m->stage);
+    }
+}
+
 static void
 copy_winsize(int from, int to)
 {

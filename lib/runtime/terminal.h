@@ -13,6 +13,10 @@
  * and stdio, binds it on /dev/console when bind_console, returns the master fd. */
 int berth_terminal_setup(unsigned int rows, unsigned int cols, int bind_console, int *ret_master,
                          struct berth_error **err);
+/* The parent's side of the end of setup: receives messages until SYNC_READY; a pty master that
+ * arrives (SYNC_CONSOLE) goes to console_socket when given, else to *ret_master. */
+int berth_terminal_wait_ready(int sock, const char *console_socket, int *ret_master,
+                              struct berth_error **err);
 /* Connects to the unix socket at path and sends master with SCM_RIGHTS. */
 int berth_terminal_send_to_socket(const char *path, int master, struct berth_error **err);
 /* The foreground loop of `run` and `exec`: forwards the signals blocked in `sigs` to pid, and
