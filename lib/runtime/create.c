@@ -185,6 +185,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
             return berth_error_setq(err, EEXIST, "container with id exists: %s", o->id);
         return berth_error_set(err, errno, "create state directory %s", dir);
     }
+    /* searchable whatever the umask: the init opens exec.fifo in it as the container's user */
+    (void)chmod(dir, 0711);
     /* from here on, failures remove what was made */
     const char *made_dir = dir;
     _cleanup_free_ char *copy = NULL;
@@ -200,7 +202,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     if (use_fifo) {
         char fifo[4096];
         snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
-        if (mkfifo(fifo, 0622) < 0) {
+        /* 0622 whatever the umask: a non-root container process opens it for writing */
+        if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
             r = berth_error_set(err, errno, "mkfifo %s", fifo);
             goto fail;
         }

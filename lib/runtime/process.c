@@ -105,6 +105,10 @@ berth_process_find_executable(const struct berth_spec_process *p, char **ret,
                                     name, name);
         if (S_ISDIR(st.st_mode))
             return berth_error_setq(err, EACCES, "exec: \"%s\": is a directory", name);
+        /* as runc (Go's LookPath): a file without execute permission fails create, which
+         * engines turn into exit code 126 */
+        if (!(st.st_mode & 0111))
+            return berth_error_setq(err, EACCES, "exec: \"%s\": permission denied", name);
         *ret = strdup(name);
         return *ret ? 0 : berth_error_set(err, ENOMEM, "exec");
     }

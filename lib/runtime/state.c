@@ -253,7 +253,7 @@ berth_state_list(const char *root, char ***ret, struct berth_error **err)
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || berth_state_check_id(de->d_name, NULL) < 0)
+        if (berth_state_check_id(de->d_name, NULL) < 0) /* also refuses "." and ".." */
             continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s/state.json", root, de->d_name);

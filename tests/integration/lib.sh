@@ -13,7 +13,6 @@ BASE=$WORK/base
 PFX="it$$"
 _pass=0 _fail=0 _n=0
 
-"$TOP/scripts/make-bundle.sh" "$BASE" "$RT" >/dev/null || { echo "not ok - make bundle"; exit 1; }
 
 _result() { # ok? desc [diagnostics]
     _n=$((_n + 1))
@@ -106,6 +105,7 @@ cleanup_all() {
     rm -rf "$WORK"
 }
 trap cleanup_all EXIT
+"$TOP/scripts/make-bundle.sh" "$BASE" "$RT" >/dev/null || { echo "not ok - make bundle"; exit 1; }
 
 run_tests() {
     local t

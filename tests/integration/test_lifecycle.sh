@@ -39,6 +39,22 @@ t_create_start_split() {
     expect_match "runc's wording: does not exist" "$out" "container \"$id\" does not exist"
 }
 
+t_create_start_non_root() {
+    # regression: exec.fifo was made with the umask (0600), so a non-root process could not
+    # open it and start failed
+    local b id; b=$(new_bundle); id=$(new_id)
+    cfg "$b" '.process.user = {"uid": 1000, "gid": 1000}'
+    args "$b" /probe id
+    out=$(umask 077; rt create --bundle "$b" "$id" && rt start "$id" && sleep 0.2)
+    expect_match "create + start of a non-root process under umask 077" "$out" "^uid=1000 gid=1000"
+    rt delete -f "$id"
+    b=$(new_bundle)
+    args "$b" /etc/passwd
+    out=$(rt create --bundle "$b" "$(new_id)" 2>&1); rc=$?
+    expect_rc "a file without execute permission fails create" "$rc" 1
+    expect_match "with runc's wording" "$out" 'exec: "/etc/passwd": permission denied'
+}
+
 t_kill_delete() {
     local b id; b=$(new_bundle); id=$(new_id)
     args "$b" /probe sigtrap TERM

@@ -34,8 +34,7 @@
 
 static char tmp[] = "/tmp/berth-core-XXXXXX";
 
-static char *
-pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "<tmp>/<formatted>", malloc'd; aborts on ENOMEM (tests only). */
 static char *
@@ -101,7 +100,8 @@ test_error(void)
     /* the first (deepest) cause wins */
     r = berth_error_set(&e, EACCES, "outer %d", 1);
     check(r == -ENOENT, "a second set returns the first cause's code");
-    check(msg_is(e, "open 'config.json': No such file or directory"), "a second set keeps the message");
+    check(msg_is(e, "open 'config.json': No such file or directory"),
+          "a second set keeps the message");
     r = berth_error_setq(&e, EPERM, "another");
     check(r == -ENOENT && e->code == ENOENT, "a second setq keeps the first cause too");
 
@@ -135,7 +135,8 @@ test_error(void)
     check(berth_error_set(NULL, EACCES, "x %s", "y") == -EACCES, "set with NULL err: -errno");
     check(berth_error_setq(NULL, 0, "x") == -EINVAL, "setq with NULL err, errnum 0: -EINVAL");
     check(berth_error_wrap(NULL, "ctx") == -EINVAL, "wrap with NULL err: -EINVAL");
-    check(berth_error_wrap(&e, "ctx") == -EINVAL && e == NULL, "wrap of no error: -EINVAL, no error made");
+    check(berth_error_wrap(&e, "ctx") == -EINVAL && e == NULL,
+          "wrap of no error: -EINVAL, no error made");
     check(berth_error_code(NULL) == -EINVAL, "code of no error: -EINVAL");
     berth_error_free(NULL);
     berth_error_freep(&e);
@@ -175,7 +176,7 @@ test_read_file(void)
     /* larger than the first buffer: the growth path */
     char *content = malloc(100000);
     for (size_t i = 0; i < 100000; i++)
-        content[i] = (char) ('a' + i % 26);
+        content[i] = (char)('a' + i % 26);
     put_file(big, content, 100000);
     r = berth_read_file(big, 1 << 20, &text, &len, &e);
     check(r == 0 && len == 100000 && text && !memcmp(text, content, 100000) && text[100000] == '\0',
@@ -287,7 +288,8 @@ test_write_file(void)
     put_file(outside, "keep", 4);
     symlink(outside, link);
     r = berth_write_file_atomic(link, "new", 3, 0600, &e);
-    check(r == 0 && lstat(link, &st) == 0 && S_ISREG(st.st_mode), "a symlink at the path is replaced");
+    check(r == 0 && lstat(link, &st) == 0 && S_ISREG(st.st_mode),
+          "a symlink at the path is replaced");
     check(berth_read_file(outside, 1024, &text, NULL, NULL) == 0 && !strcmp(text, "keep"),
           "the symlink's target is untouched");
     free(text), text = NULL;
@@ -342,7 +344,8 @@ test_mkdir_p(void)
 
     _cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     _cleanup_free_ char *rel = pathf("m/rel/one/two");
-    check(berth_mkdir_p_at(dfd, "m/rel/one/two", 0700, &e) == 0 && is_dir(rel), "mkdir_p_at relative");
+    check(berth_mkdir_p_at(dfd, "m/rel/one/two", 0700, &e) == 0 && is_dir(rel),
+          "mkdir_p_at relative");
     struct stat st;
     check(stat(rel, &st) == 0 && (st.st_mode & 0777) == 0700, "mode applied");
 }
@@ -360,19 +363,20 @@ test_rm_rf(void)
     put_file(keep_file, "gold", 4);
     put_file(keep_file2, "silver", 6);
 
-    _cleanup_free_ char *a = pathf("tree/a/b/c"), *f1 = pathf("tree/a/f"), *f2 = pathf("tree/a/b/c/g"),
-                        *l1 = pathf("tree/link-dir"), *l2 = pathf("tree/a/link-file"),
-                        *l3 = pathf("tree/a/b/dotdot"), *l4 = pathf("tree/loop"),
-                        *fifo = pathf("tree/a/fifo"), *ro = pathf("tree/ro");
+    _cleanup_free_ char *a = pathf("tree/a/b/c"), *f1 = pathf("tree/a/f"),
+                        *f2 = pathf("tree/a/b/c/g"), *l1 = pathf("tree/link-dir"),
+                        *l2 = pathf("tree/a/link-file"), *l3 = pathf("tree/a/b/dotdot"),
+                        *l4 = pathf("tree/loop"), *fifo = pathf("tree/a/fifo"),
+                        *ro = pathf("tree/ro");
     berth_mkdir_p(a, 0755, NULL);
     put_file(f1, "x", 1);
     put_file(f2, "y", 1);
-    symlink(keep_dir, l1);         /* absolute, to a directory outside */
-    symlink("../../keep2", l2);    /* relative, to a file outside */
-    symlink("../../..", l3);       /* to the tree's parent */
-    symlink("loop", l4);           /* to itself */
+    symlink(keep_dir, l1);      /* absolute, to a directory outside */
+    symlink("../../keep2", l2); /* relative, to a file outside */
+    symlink("../../..", l3);    /* to the tree's parent */
+    symlink("loop", l4);        /* to itself */
     mkfifo(fifo, 0600);
-    mkdir(ro, 0500);               /* no write permission: root removes it anyway */
+    mkdir(ro, 0500); /* no write permission: root removes it anyway */
 
     int r = berth_rm_rf(tree, &e);
     check(r == 0, "rm -rf of a tree with symlinks, a fifo and a read-only dir");
@@ -434,7 +438,8 @@ test_parse(void)
     i = 7;
     check(!berth_parse_i64("9223372036854775808", &i) && i == 7, "i64 overflow refused, untouched");
     check(!berth_parse_i64("-9223372036854775809", &i), "i64 underflow refused");
-    const char *junk[] = {"", " 1", "1 ", "12a", "a12", "0x10", "1.5", "--1", "1e3", "\t5", "+", "-"};
+    const char *junk[] = {"",    " 1",  "1 ",  "12a", "a12", "0x10",
+                          "1.5", "--1", "1e3", "\t5", "+",   "-"};
     for (size_t k = 0; k < BERTH_ARRAY_SIZE(junk); k++)
         check(!berth_parse_i64(junk[k], &i), "i64 refuses '%s'", junk[k]);
     check(!berth_parse_i64(NULL, &i), "i64 refuses NULL");
@@ -452,16 +457,26 @@ test_parse(void)
         const char *s;
         int64_t v;
     } sizes[] = {
-        {"0", 0}, {"1024", 1024}, {"512k", 512 * 1024}, {"64m", 64LL << 20}, {"64M", 64LL << 20},
-        {"1g", 1LL << 30}, {"1G", 1LL << 30}, {"2t", 2LL << 40}, {"1.5k", 1536}, {"1kb", 1024},
-        {"1KB", 1024}, {"100b", 100}, {"0.5m", 512 * 1024},
+        {"0", 0},
+        {"1024", 1024},
+        {"512k", 512 * 1024},
+        {"64m", 64LL << 20},
+        {"64M", 64LL << 20},
+        {"1g", 1LL << 30},
+        {"1G", 1LL << 30},
+        {"2t", 2LL << 40},
+        {"1.5k", 1536},
+        {"1kb", 1024},
+        {"1KB", 1024},
+        {"100b", 100},
+        {"0.5m", 512 * 1024},
     };
     for (size_t k = 0; k < BERTH_ARRAY_SIZE(sizes); k++) {
         int64_t v = -7;
         bool good = berth_parse_size(sizes[k].s, &v);
-        ok(good && v == sizes[k].v, "size '%s' = %lld", sizes[k].s, (long long) sizes[k].v);
+        ok(good && v == sizes[k].v, "size '%s' = %lld", sizes[k].s, (long long)sizes[k].v);
         if (!good || v != sizes[k].v)
-            printf("#   got %s %lld\n", good ? "true" : "false", (long long) v);
+            printf("#   got %s %lld\n", good ? "true" : "false", (long long)v);
     }
     const char *bad_sizes[] = {"-1", "", "abc", "1x", "1kk", "k", "1 k", "1kbb", "-1k",
                                /* 2^63: does not fit an int64 */
@@ -473,7 +488,7 @@ test_parse(void)
         bool good = berth_parse_size(bad_sizes[k], &v);
         ok(!good, "size refuses '%s'", bad_sizes[k]);
         if (good)
-            printf("#   accepted as %lld\n", (long long) v);
+            printf("#   accepted as %lld\n", (long long)v);
     }
     check(!berth_parse_size(NULL, &i), "size refuses NULL");
 }
@@ -537,7 +552,7 @@ static void
 test_proc_start_time(void)
 {
     uint64_t self = berth_proc_start_time(getpid());
-    ok(self != 0, "own start time is non-zero (%llu)", (unsigned long long) self);
+    ok(self != 0, "own start time is non-zero (%llu)", (unsigned long long)self);
     check(berth_proc_start_time(getpid()) == self, "stable across calls");
 
     int p[2];
@@ -585,7 +600,8 @@ main(void)
         return tap_done();
     }
     /* the mount test mounts a tmpfs: keep it out of the host's namespace */
-    bool private_ns = unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+    bool private_ns =
+        unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
     test_error();
     test_read_file();
     test_write_file();
