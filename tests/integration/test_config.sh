@@ -325,24 +325,37 @@ t_fd_leaks_and_preserve() {
 }
 
 t_cve_2019_5736() {
-    local b; b=$(new_bundle)
+    local b id pid; b=$(new_bundle)
     local before; before=$(sha256sum "$RT" | cut -d' ' -f1)
-    # the container tries to overwrite whatever /proc/self/exe of the runtime was while it ran
-    args "$b" /bin/sh -c 'for p in /proc/[0-9]*; do /probe open $p/exe w; done; /probe readlink /proc/1/exe'
-    run_probe "$b" true
-    local id; id=$(new_id)
+    # a runtime process that a container could reach: `run` waits in the foreground
+    args "$b" /probe sleep 2
+    id=$(new_id)
+    "$RT" --root "$ROOT" run --bundle "$b" "$id" &
+    wait_for pgrep -f "run --bundle $b $id" >/dev/null
+    pid=$(pgrep -f "run --bundle $b $id" | head -1)
+    wait_for test -s "$ROOT/$id/state.json"
+    exec 9</proc/"$pid"/exe
+    expect_eq "the runtime's own binary cannot be opened for writing while it runs" "$("$PROBE" open /proc/"$pid"/exe w)" "errno=ETXTBSY"
+    wait
+    # the attack: keep a handle on /proc/<runtime>/exe and reopen it for writing once it exited
+    expect_eq "a kept handle on the runtime's exe reopens read-only (EROFS)" "$("$PROBE" open /proc/self/fd/9 w)" "errno=EROFS"
+    exec 9<&-
+    # the same from inside a container, through exec
     args "$b" /probe sleep 100
+    id=$(new_id)
     rt run -d --bundle "$b" "$id"
-    out=$(rt exec "$id" /bin/sh -c '/probe open /proc/self/exe w; /probe readlink /proc/1/exe')
+    rt exec "$id" /bin/sh -c 'for p in /proc/[0-9]*; do /probe open $p/exe w; done' >/dev/null
     rt delete -f "$id"
     expect_eq "the runtime binary is unchanged" "$(sha256sum "$RT" | cut -d' ' -f1)" "$before"
-    # the runtime runs from a sealed copy: its /proc/self/exe is a memfd
-    args "$b" /probe sleep 1
+    # the memfd fallback (kernels without mount_setattr) gives the same protection
+    args "$b" /probe sleep 2
     id=$(new_id)
-    rt create --bundle "$b" "$id"
-    local pid; pid=$(rt state "$id" | jq -r .pid)
-    expect_match "the container init was started from a memfd copy" "$(readlink /proc/$pid/exe 2>/dev/null)" "probe|memfd"
-    rt delete -f "$id"
+    BERTH_REEXEC=memfd "$RT" --root "$ROOT" run --bundle "$b" "$id" &
+    wait_for pgrep -f "run --bundle $b $id" >/dev/null
+    pid=$(pgrep -f "run --bundle $b $id" | head -1)
+    wait_for test -s "$ROOT/$id/state.json"
+    expect_match "memfd fallback: the runtime runs from a memfd" "$(readlink /proc/"$pid"/exe)" "memfd:berth-runtime"
+    wait
 }
 
 t_seccomp() {

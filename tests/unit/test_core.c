@@ -311,6 +311,23 @@ test_write_file(void)
     r = berth_write_file(noknob, "x", 1, &e);
     check(r == -ENOENT && !exists(noknob), "write_file does not create a missing file");
     berth_error_freep(&e);
+
+    /* the fsync-less variant for tmpfs state: same replace semantics */
+    _cleanup_free_ char *rep = pathf("w/replaced");
+    r = berth_write_file_replace(rep, "one", 3, 0600, &e);
+    check(r == 0 && berth_read_file(rep, 16, &text, NULL, NULL) == 0 && !strcmp(text, "one"),
+          "write_file_replace writes the content");
+    free(text), text = NULL;
+    r = berth_write_file_replace(rep, "two!", 4, 0644, &e);
+    check(r == 0 && stat(rep, &st) == 0 && (st.st_mode & 07777) == 0644 &&
+              berth_read_file(rep, 16, &text, NULL, NULL) == 0 && !strcmp(text, "two!"),
+          "write_file_replace replaces content and mode");
+    free(text), text = NULL;
+    check(count_entries(dir) == 4, "no temporary file left by write_file_replace");
+    _cleanup_free_ char *repmissing = pathf("no/such/replaced");
+    check(berth_write_file_replace(repmissing, "x", 1, 0600, &e) == -ENOENT,
+          "write_file_replace into a missing directory: ENOENT");
+    berth_error_freep(&e);
     umask(old);
 }
 

@@ -359,11 +359,19 @@ test_timeouts(void)
     check(r == 0, "a hook leaving a background process succeeds");
     ok(took < 1.0, "without waiting for the background process (%.2f s)", took);
     pid_t bg2 = read_pid("bg2.pid");
-    _cleanup_free_ char *comm = NULL;
+    /* kill the sleep this test started: it may still be the forked sh, not yet exec'd */
     char commp[64];
     snprintf(commp, sizeof(commp), "/proc/%d/comm", (int)bg2);
-    if (bg2 > 0 && berth_read_file(commp, 64, &comm, NULL, NULL) == 0 && !strcmp(comm, "sleep\n"))
-        kill(bg2, SIGKILL); /* the sleep this test started */
+    for (int i = 0; bg2 > 0 && i < 100; i++) {
+        _cleanup_free_ char *comm = NULL;
+        if (berth_read_file(commp, 64, &comm, NULL, NULL) < 0)
+            break;
+        if (!strcmp(comm, "sleep\n")) {
+            kill(bg2, SIGKILL);
+            break;
+        }
+        usleep(10000);
+    }
     berth_error_freep(&e);
 
     /* a fast hook with a timeout is not affected by it */

@@ -364,6 +364,15 @@ test_find_executable(void)
     check(r == -EACCES && msg_is(e, msg), "an absolute path to a directory: EACCES");
     berth_error_freep(&e);
 
+    /* as Go's LookPath in runc: a file without execute permission is refused up front */
+    _cleanup_free_ char *noexec = tpath("bin1/tool");
+    r = find(noexec, "/usr/bin", &got, &e);
+    snprintf(msg, sizeof(msg), "exec: \"%s\": permission denied", noexec);
+    check(r == -EACCES && msg_is(e, msg), "an absolute path without execute permission: EACCES");
+    berth_error_freep(&e);
+    if (r == 0)
+        free(got);
+
     _cleanup_free_ char *missing = tpath("bin2/missing");
     r = find(missing, "/usr/bin", &got, &e);
     snprintf(msg, sizeof(msg), "exec: \"%s\": stat %s: no such file or directory", missing,
