@@ -76,10 +76,17 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             }
             continue;
         }
-        int next;
-        next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && last && (flags & O_CREAT))
+        bool trailing_slash = last && *p == '/';
+        int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && last && (flags & O_CREAT) && !trailing_slash) {
+            /* created here: this open is the result */
             next = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+            int e = errno;
+            close(cur);
+            while (depth)
+                close(stack[--depth]);
+            return next < 0 ? -e : next;
+        }
         if (next < 0) {
             int e = errno;
             close(cur);
@@ -94,6 +101,12 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             while (depth)
                 close(stack[--depth]);
             return -e;
+        }
+        if (last && trailing_slash && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
+            close(next), close(cur);
+            while (depth)
+                close(stack[--depth]);
+            return -ENOTDIR; /* "file/" */
         }
         if (last && !S_ISLNK(st.st_mode)) {
             int fd = (flags & O_PATH) && !(flags & O_DIRECTORY)
@@ -119,7 +132,8 @@ walk_in_root(int rootfd, const char *path, int flags, mode_t mode)
             }
             target[tl] = '\0';
             char rest[PATH_MAX * 2];
-            if (snprintf(rest, sizeof(rest), "%s/%s", target, p) >= (int)sizeof(rest)) {
+            /* p is empty or starts with '/': a trailing slash stays exactly as given */
+            if (snprintf(rest, sizeof(rest), "%s%s", target, p) >= (int)sizeof(rest)) {
                 close(cur);
                 while (depth)
                     close(stack[--depth]);
@@ -174,9 +188,11 @@ berth_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
     return walk_in_root(rootfd, path, flags, mode);
 }
 
-int
-berth_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, int *ret_fd,
-                    struct berth_error **err)
+/* Creates the missing components of path; a component that is a symlink (even a dangling
+ * one) is followed inside root, and what it points to is created there. */
+static int
+mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, int *ret_fd, int links,
+              struct berth_error **err)
 {
     int fd = berth_open_in_root(rootfd, path, O_PATH, 0);
     if (fd >= 0) {
@@ -185,8 +201,10 @@ berth_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file
     }
     if (fd != -ENOENT)
         return berth_error_set(err, -fd, "resolve '%s' in the container", path);
-    /* create one component at a time: each parent is resolved inside root again */
-    char *copy = strdup(path);
+    if (links > 40)
+        return berth_error_setq(err, ELOOP, "resolve '%s' in the container: too many symlinks",
+                                path);
+    _cleanup_free_ char *copy = strdup(path);
     if (!copy)
         return berth_error_set(err, ENOMEM, "mkdir '%s'", path);
     size_t len = strlen(copy);
@@ -207,11 +225,9 @@ berth_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file
                 dfd = berth_open_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
                 *slash = '/';
             }
-            if (dfd < 0) {
-                int e = dfd == -1 ? errno : -dfd;
-                free(copy);
-                return berth_error_set(err, e, "resolve parent of '%s' in the container", path);
-            }
+            if (dfd < 0)
+                return berth_error_set(err, dfd == -1 ? errno : -dfd,
+                                       "resolve parent of '%s' in the container", path);
             int r;
             if (last && last_is_file) {
                 r = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -220,18 +236,41 @@ berth_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file
             } else {
                 r = mkdirat(dfd, name, mode);
             }
-            if (r < 0 && errno != EEXIST) {
-                int e = errno;
-                free(copy);
-                return berth_error_set(err, e, "create '%s' in the container", path);
+            if (r < 0 && errno == EEXIST) {
+                char target[PATH_MAX];
+                ssize_t tl = readlinkat(dfd, name, target, sizeof(target) - 1);
+                if (tl > 0) {
+                    /* a symlink that leads nowhere yet: make what it points to, inside root */
+                    target[tl] = '\0';
+                    if (slash)
+                        *slash = '\0';
+                    else
+                        copy[0] = '\0'; /* a relative first component: its parent is root */
+                    _cleanup_free_ char *next = NULL;
+                    int n = target[0] == '/' ? asprintf(&next, "%s%s%s", target, last ? "" : "/",
+                                                        last ? "" : copy + i + 1)
+                                             : asprintf(&next, "%s/%s%s%s", copy, target,
+                                                        last ? "" : "/", last ? "" : copy + i + 1);
+                    if (n < 0)
+                        return berth_error_set(err, ENOMEM, "mkdir '%s'", path);
+                    return mkdir_in_root(rootfd, next, mode, last_is_file, ret_fd, links + 1, err);
+                }
+            } else if (r < 0) {
+                return berth_error_set(err, errno, "create '%s' in the container", path);
             }
         }
         copy[i] = saved;
     }
-    free(copy);
     fd = berth_open_in_root(rootfd, path, O_PATH, 0);
     if (fd < 0)
         return berth_error_set(err, -fd, "resolve '%s' in the container", path);
     *ret_fd = fd;
     return 0;
+}
+
+int
+berth_mkdir_in_root(int rootfd, const char *path, mode_t mode, bool last_is_file, int *ret_fd,
+                    struct berth_error **err)
+{
+    return mkdir_in_root(rootfd, path, mode, last_is_file, ret_fd, 0, err);
 }

@@ -56,16 +56,18 @@ berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, siz
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return berth_error_set(err, errno, "open '%s'", path);
-    size_t cap = 4096, len = 0;
+    /* room for one byte past max_size, so a file of exactly max_size reads whole and a
+     * larger one is noticed without reading it all */
+    size_t limit = max_size + 1, cap = limit < 4096 ? limit : 4096, len = 0;
     _cleanup_free_ char *buf = malloc(cap + 1);
     if (!buf)
         return berth_error_set(err, ENOMEM, "read '%s'", path);
     for (;;) {
         if (len == cap) {
-            if (cap >= max_size)
+            if (cap >= limit)
                 return berth_error_setq(err, EFBIG, "read '%s': file larger than %zu bytes", path,
                                         max_size);
-            size_t ncap = cap * 2 > max_size ? max_size : cap * 2;
+            size_t ncap = cap * 2 > limit ? limit : cap * 2;
             char *n = realloc(buf, ncap + 1);
             if (!n)
                 return berth_error_set(err, ENOMEM, "read '%s'", path);
@@ -82,6 +84,9 @@ berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, siz
             break;
         len += (size_t)n;
     }
+    if (len > max_size)
+        return berth_error_setq(err, EFBIG, "read '%s': file larger than %zu bytes", path,
+                                max_size);
     buf[len] = '\0';
     if (ret_len)
         *ret_len = len;

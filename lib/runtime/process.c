@@ -26,6 +26,21 @@ limit_str(rlim_t v, char *buf, size_t len)
     return buf;
 }
 
+/* fs.nr_open bounds RLIMIT_NOFILE even with CAP_SYS_RESOURCE. */
+static bool
+above_nr_open(rlim_t want)
+{
+    char *text = NULL;
+    uint64_t nr_open;
+    bool above = false;
+    if (berth_read_file("/proc/sys/fs/nr_open", 64, &text, NULL, NULL) == 0) {
+        text[strcspn(text, "\n")] = '\0';
+        above = berth_parse_u64(text, &nr_open) && want > nr_open;
+        free(text);
+    }
+    return above;
+}
+
 int
 berth_process_set_rlimits(const struct berth_spec_process *p, struct berth_error **err)
 {
@@ -38,17 +53,15 @@ berth_process_set_rlimits(const struct berth_spec_process *p, struct berth_error
         int e = errno;
         struct rlimit cur;
         char a[32], b[32];
+        if (e == EPERM && l->resource == RLIMIT_NOFILE && above_nr_open(rl.rlim_max))
+            return berth_error_setq(err, EPERM, "setrlimit %s to %s: above fs.nr_open", l->name,
+                                    limit_str(rl.rlim_max, a, sizeof(a)));
         if (e == EPERM && getrlimit(l->resource, &cur) == 0 && rl.rlim_max > cur.rlim_max)
             return berth_error_setq(err, EPERM,
                                     "setrlimit %s: hard limit %s is above this host's limit %s, "
                                     "which cannot be raised without CAP_SYS_RESOURCE",
                                     l->name, limit_str(rl.rlim_max, a, sizeof(a)),
                                     limit_str(cur.rlim_max, b, sizeof(b)));
-        if (e == EPERM && l->resource == RLIMIT_NOFILE) {
-            /* fs.nr_open bounds NOFILE even for root */
-            return berth_error_setq(err, EPERM, "setrlimit %s to %s: above fs.nr_open", l->name,
-                                    limit_str(rl.rlim_max, a, sizeof(a)));
-        }
         return berth_error_set(err, e, "setrlimit %s", l->name);
     }
     return 0;

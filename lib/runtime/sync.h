@@ -27,7 +27,9 @@ struct berth_sync_msg {
     char data[]; /* payload */
 };
 
-#define BERTH_SYNC_MAX_PAYLOAD (256u * 1024)
+/* A SOCK_SEQPACKET message must fit the socket's send buffer (net.core.wmem_default, 208 KiB
+ * by default): the state JSON for hooks is the largest payload. */
+#define BERTH_SYNC_MAX_PAYLOAD (128u * 1024)
 
 /* Sends a stage with an optional payload and fd (-1 for none). */
 int berth_sync_send(int sock, int stage, int code, const void *data, size_t len, int fd,
