@@ -115,6 +115,14 @@ t_symlink_escape() {
     expect_true "nothing was created on the host's /" test ! -e /berth-escape-test
     expect_true "nothing was created on the host's /tmp" test ! -e /tmp/berth-escape-test2
     expect_true "the targets were made inside the rootfs" test -d "$b/rootfs/berth-escape-test" -a -d "$b/rootfs/tmp/berth-escape-test2"
+    # regression: a dangling symlink as mount target (systemd images' /etc/resolv.conf)
+    b=$(new_bundle_own_rootfs)
+    ln -s ../run/resolve/stub-resolv.conf "$b/rootfs/etc/resolv.conf"
+    echo "nameserver 127.0.0.53" >"$WORK/resolv.conf"
+    cfg "$b" '.mounts += [{"destination": "/etc/resolv.conf", "type": "bind", "source": $s, "options": ["bind", "ro"]}]' --arg s "$WORK/resolv.conf"
+    run_probe "$b" cat /etc/resolv.conf
+    expect_eq "a bind mount onto a dangling symlink lands on its target, inside the rootfs" "$OUT" "nameserver 127.0.0.53"
+    expect_true "the target file was made inside the rootfs" test -f "$b/rootfs/run/resolve/stub-resolv.conf"
 }
 
 run_tests
