@@ -1337,6 +1337,13 @@ int
 berth_cgroup_kill_all(struct berth_cgroup *cg, int sig, struct berth_error **err)
 {
     int r;
+    {
+        /* nothing left (the usual case at delete): no freeze/thaw round trip */
+        _cleanup_free_ pid_t *left = NULL;
+        size_t n_left = 0;
+        if (berth_cgroup_pids(cg, &left, &n_left, NULL) == 0 && n_left == 0)
+            return 0;
+    }
     /* cgroup.kill (Linux 5.14) kills the whole subtree at once, forks included */
     if (sig == SIGKILL && cg->v2 >= 0) {
         r = berth_cgroup_try_write(&cg->dirs[cg->v2], "cgroup.kill", "1");
