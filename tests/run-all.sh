@@ -20,7 +20,7 @@ suite() { # name command...
 }
 suite unit tests/run-unit.sh build
 if make SAN=1 -j"$(nproc)" unit-bins >/dev/null 2>&1; then
-    suite unit-asan tests/run-unit.sh build-san
+    suite unit-asan tests/run-unit.sh build-san unit-asan
 else
     echo "not ok - sanitizer build failed"; total_fail=$((total_fail + 1))
 fi

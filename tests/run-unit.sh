@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every unit test binary in $1/tests and prints TAP; exit 1 if any failed.
 dir=${1:-build}
+label=${2:-unit}
 pass=0 fail=0
 for t in "$dir"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -11,5 +12,5 @@ for t in "$dir"/tests/test_*; do
     if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $t exited $rc"; fi
     pass=$((pass + p)); fail=$((fail + f))
 done
-echo "unit: $pass passed, $fail failed"
+echo "$label: $pass passed, $fail failed"
 [ $fail -eq 0 ]

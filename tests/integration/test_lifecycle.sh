@@ -187,6 +187,17 @@ t_update_events() {
     rt delete -f "$id"
 }
 
+t_no_pivot_and_keyring() {
+    local b; b=$(new_bundle)
+    args "$b" /probe cat /proc/self/mountinfo
+    OUT=$(rt run --no-pivot --bundle "$b" "$(new_id)"); RC=$?
+    expect_rc "run --no-pivot (MS_MOVE + chroot)" "$RC" 0
+    expect_match "--no-pivot: the rootfs is the container's /" "$OUT" "/rootfs / "
+    args "$b" /bin/sh -c 'cat /proc/self/status | grep -c . >/dev/null; /probe readlink /proc/self/ns/mnt'
+    OUT=$(rt run --no-new-keyring --bundle "$b" "$(new_id)"); RC=$?
+    expect_rc "run --no-new-keyring" "$RC" 0
+}
+
 t_spec_features_version() {
     local d=$WORK/specdir; mkdir -p "$d"
     rt spec --bundle "$d"
