@@ -26,7 +26,10 @@ ifeq ($(WERROR),1)
 CFLAGS_BASE += -Werror
 endif
 CFLAGS_ALL := $(CFLAGS_BASE) $(CFLAGS)
-LIBS := -lseccomp -ljansson -lcap
+# the runtime links only what it needs, statically; the daemon, the client and the tests take
+# the rest dynamically
+RUNTIME_LIBS := -lseccomp -ljansson -lcap
+LIBS := -lmicrohttpd -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lpthread
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -35,7 +38,9 @@ HDRS := $(wildcard lib/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(UNIT_BINS)
+DAEMON_BINS := $(if $(wildcard src/berthd/main.c),$(B)/berthd) $(if $(wildcard src/berth/main.c),$(B)/berth)
+
+all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(DAEMON_BINS) $(UNIT_BINS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -46,7 +51,13 @@ $(B)/libberth.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/berth-runtime: $(B)/src/berth-runtime/main.o $(B)/libberth.a
-	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(RUNTIME_LIBS) $(LDFLAGS)
+
+$(B)/berthd: $(B)/src/berthd/main.o $(B)/libberth.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+$(B)/berth: $(B)/src/berth/main.o $(B)/libberth.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 # the container payload for integration tests: static, so any empty rootfs can run it
 $(B)/probe: tests/probe/probe.c

@@ -87,7 +87,7 @@ leftovers() {
     local st; st=$(ls "$ROOT" 2>/dev/null | head -3)
     [ -n "$st" ] && out+="state: $st"$'\n'
     # zombies do not count: an init whose runtime exited is reaped by PID 1, in its own time
-    local ps; ps=$( (pgrep -f "$BASE/rootfs"; pgrep -x probe) 2>/dev/null | while read -r p; do
+    local ps; ps=$( (pgrep -f "$BASE/rootfs"; pgrep -x probe; pgrep -f "berthd.*$WORK") 2>/dev/null | while read -r p; do
         [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = Z ] || echo "$p"; done)
     [ -n "$ps" ] && out+="processes: $ps"$'\n'
     printf '%s' "$out"
@@ -100,6 +100,7 @@ expect_clean() {
 
 cleanup_all() {
     local id
+    declare -F stop_all_daemons >/dev/null && stop_all_daemons
     for id in $(ls "$ROOT" 2>/dev/null); do rt delete --force "$id" >/dev/null 2>&1; done
     grep "$WORK" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$WORK"
@@ -113,6 +114,7 @@ run_tests() {
         if [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]]; then continue; fi
         "$t"
     done
+    declare -F stop_all_daemons >/dev/null && stop_all_daemons
     expect_clean "suite leaves nothing behind"
     echo "$SUITE: $_pass passed, $_fail failed"
     [ "$_fail" = 0 ]

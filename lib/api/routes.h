@@ -1,0 +1,18 @@
+/* The Docker Engine API served by berthd: one route table, one file per Docker object. */
+#ifndef BERTH_API_ROUTES_H
+#define BERTH_API_ROUTES_H
+
+#include <stddef.h>
+
+#include "http/server.h"
+
+const struct berth_route *berth_api_routes(size_t *ret_n);
+
+/* system.c */
+void berth_api_ping(struct berth_http_request *req);
+void berth_api_version(struct berth_http_request *req);
+void berth_api_info(struct berth_http_request *req);
+void berth_api_events(struct berth_http_request *req);
+void berth_api_system_df(struct berth_http_request *req);
+
+#endif
