@@ -50,12 +50,9 @@ berth_read_all(int fd, void *buf, size_t len)
 }
 
 int
-berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_len,
-                   struct berth_error **err)
+berth_read_fd(int fd, const char *path, size_t max_size, char **ret, size_t *ret_len,
+              struct berth_error **err)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return berth_error_set(err, errno, "open '%s'", path);
     /* room for one byte past max_size, so a file of exactly max_size reads whole and a
      * larger one is noticed without reading it all */
     size_t limit = max_size + 1, cap = limit < 4096 ? limit : 4096, len = 0;
@@ -92,6 +89,16 @@ berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, siz
         *ret_len = len;
     *ret = TAKE_PTR(buf);
     return 0;
+}
+
+int
+berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_len,
+                   struct berth_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return berth_error_set(err, errno, "open '%s'", path);
+    return berth_read_fd(fd, path, max_size, ret, ret_len, err);
 }
 
 int
