@@ -5,7 +5,7 @@ set -euo pipefail
 want=(build-essential pkg-config libseccomp-dev libjansson-dev libcap-dev libmicrohttpd-dev libcurl4-openssl-dev
     libarchive-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev busybox-static jq)
 case "${1:-build}" in
-test) want+=(clang libclang-rt-14-dev cppcheck clang-format iproute2 procps util-linux) ;;
+test) want+=(clang libclang-rt-14-dev cppcheck clang-format iproute2 procps util-linux curl zstd) ;;
 bench) want+=(hyperfine crun runc time) ;;
 esac
 missing=()
