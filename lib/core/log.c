@@ -21,6 +21,10 @@ berth_log_open(const char *path, enum berth_log_format format, enum berth_log_le
 {
     log_format = format;
     log_max = max_level;
+    if (log_fd >= 0) {
+        close(log_fd);
+        log_fd = -1;
+    }
     if (!path)
         return 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
@@ -51,6 +55,9 @@ json_escape(const char *in, char *out, size_t len)
         if (*p == '"' || *p == '\\') {
             out[o++] = '\\';
             out[o++] = (char)*p;
+        } else if (*p == '\n' || *p == '\t' || *p == '\r') {
+            out[o++] = '\\';
+            out[o++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
         } else if (*p < 0x20) {
             o += (size_t)snprintf(out + o, len - o, "\\u%04x", *p);
         } else {
@@ -93,8 +100,11 @@ berth_log(enum berth_log_level level, const char *fmt, ...)
         snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
                  level_names[level], esc, when);
     } else {
+        /* logrus quotes the value like Go's %q: one message, one line */
+        char esc[8192];
+        json_escape(msg, esc, sizeof(esc));
         snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", when, level_names[level],
-                 msg);
+                 esc);
     }
     (void)berth_write_all(log_fd, line, strnlen(line, sizeof(line)));
 }

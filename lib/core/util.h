@@ -12,7 +12,8 @@
 /* Reads a whole file (at most max_size bytes, else EFBIG); *ret is NUL-terminated. */
 int berth_read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_len,
                        struct berth_error **err);
-/* Reads what is left of an open fd (at most max_size bytes, else EFBIG); what names it in errors. */
+/* Reads what is left of an open fd (at most max_size bytes, else EFBIG); what names it in errors.
+ */
 int berth_read_fd(int fd, const char *what, size_t max_size, char **ret, size_t *ret_len,
                   struct berth_error **err);
 int berth_read_file(const char *path, size_t max_size, char **ret, size_t *ret_len,

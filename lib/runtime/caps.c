@@ -44,8 +44,9 @@ berth_cap_from_name(const char *name)
     cap_value_t v;
     if (cap_from_name(lower, &v) < 0 || v < 0 || v > 63)
         return -1;
-    /* cap_from_name also accepts bare numbers: only names count here */
-    if (lower[4] >= '0' && lower[4] <= '9')
+    /* cap_from_name also accepts bare numbers and ignores what follows the first character
+     * that is not a letter or '_' ("cap_kill2", "cap_kill,cap_chown"): only whole names count */
+    if (strspn(lower, "abcdefghijklmnopqrstuvwxyz_") != n)
         return -1;
     return (int)v;
 }

@@ -71,7 +71,7 @@ berth_signal_parse(const char *s)
             return signal_table[i].sig;
     if (!strncasecmp(s, "RTMIN", 5)) {
         int off = 0;
-        if (s[5] == '+' && berth_parse_i64(s + 6, &n))
+        if (s[5] == '+' && berth_parse_i64(s + 6, &n) && n >= 0 && n <= SIGRTMAX - SIGRTMIN)
             off = (int)n;
         else if (s[5])
             return -1;
@@ -328,7 +328,7 @@ berth_cmd_update_parse(const char *path, struct berth_spec_resources *res, struc
         size_t cap = 0;
         for (;;) {
             if (len + 4096 > cap) {
-                if (cap > (4u << 20))
+                if (cap >= (4u << 20))
                     return berth_error_setq(err, EFBIG, "resources on stdin are too large");
                 cap = cap ? cap * 2 : 8192;
                 char *n = realloc(text, cap + 1);
