@@ -15,4 +15,20 @@ void berth_api_info(struct berth_http_request *req);
 void berth_api_events(struct berth_http_request *req);
 void berth_api_system_df(struct berth_http_request *req);
 
+/* images.c */
+struct berth_image;
+struct json_t;
+struct json_t *berth_api_image_summary(struct berth_http_request *req,
+                                       const struct berth_image *img);
+void berth_api_images_list(struct berth_http_request *req);
+void berth_api_image_inspect(struct berth_http_request *req);
+void berth_api_image_history(struct berth_http_request *req);
+void berth_api_image_tag(struct berth_http_request *req);
+void berth_api_image_delete(struct berth_http_request *req);
+void berth_api_images_prune(struct berth_http_request *req);
+void berth_api_images_load(struct berth_http_request *req);
+void berth_api_images_get(struct berth_http_request *req);
+void berth_api_image_get(struct berth_http_request *req);
+void berth_api_images_create(struct berth_http_request *req);
+
 #endif

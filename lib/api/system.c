@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
+#include "image/store.h"
 #include "runtime/cgroup.h"
 
 #ifndef BERTH_GIT_COMMIT
@@ -142,7 +143,7 @@ berth_api_info(struct berth_http_request *req)
     json_object_set_new(o, "ContainersRunning", json_integer(0));
     json_object_set_new(o, "ContainersPaused", json_integer(0));
     json_object_set_new(o, "ContainersStopped", json_integer(0));
-    json_object_set_new(o, "Images", json_integer(0));
+    json_object_set_new(o, "Images", json_integer(berth_store_count_images(d->store)));
     json_object_set_new(o, "Driver", json_string(d->driver));
     json_object_set_new(o, "DriverStatus", json_pack("[[s,s]]", "Backing Filesystem", "extfs"));
     json_object_set_new(o, "Plugins",
@@ -278,13 +279,13 @@ events_produce(void *cls, char *buf, size_t max)
             }
             return (ssize_t)n;
         }
-        if (s->until_nano && berth_now_nano() >= s->until_nano)
-            return -1;
         if (berth_http_client_gone(s->req))
             return -1;
-        json_t *ev = berth_events_next(s->daemon->events, &s->cursor, 250);
+        /* past `until`, only what is buffered is replayed: then the stream ends */
+        bool past = s->until_nano && berth_now_nano() >= s->until_nano;
+        json_t *ev = berth_events_next(s->daemon->events, &s->cursor, past ? 0 : 250);
         if (!ev) {
-            if (berth_http_stopping(berth_http_request_server(s->req)))
+            if (past || berth_http_stopping(berth_http_request_server(s->req)))
                 return -1;
             continue;
         }
@@ -375,7 +376,24 @@ berth_api_events(struct berth_http_request *req)
 void
 berth_api_system_df(struct berth_http_request *req)
 {
-    json_t *o = json_pack("{s:i,s:[],s:[],s:[],s:[]}", "LayersSize", 0, "Images", "Containers",
-                          "Volumes", "BuildCache");
+    struct berth_daemon *d = daemon_of(req);
+    struct berth_image **imgs = NULL;
+    size_t n = 0;
+    struct berth_error *err = NULL;
+    if (berth_store_list(d->store, &imgs, &n, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    json_t *images = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *sum = berth_api_image_summary(req, imgs[i]);
+        json_object_set_new(sum, "Containers", json_integer(0));
+        json_array_append_new(images, sum);
+    }
+    berth_images_free(imgs, n);
+    json_t *o = json_pack("{s:I,s:o,s:[],s:[],s:[]}", "LayersSize",
+                          (json_int_t)berth_store_layers_size(d->store), "Images", images,
+                          "Containers", "Volumes", "BuildCache");
     berth_http_reply_json(req, 200, o);
 }

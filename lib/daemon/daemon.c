@@ -17,6 +17,7 @@
 #include "daemon/events.h"
 #include "http/server.h"
 #include "image/digest.h"
+#include "image/store.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -110,6 +111,12 @@ berth_daemon_start(struct berth_daemon *d, struct berth_error **err)
     if ((r = load_engine_id(d, err)) < 0)
         return r;
     d->driver = pick_driver(d);
+    if (!d->busybox_path)
+        d->busybox_path = "/bin/busybox";
+    if ((r = berth_store_open(d->cfg.data_root,
+                              !strcmp(d->driver, "vfs") ? BERTH_DRIVER_VFS : BERTH_DRIVER_OVERLAY2,
+                              &d->store, err)) < 0)
+        return berth_error_wrap(err, "image store in %s", d->cfg.data_root);
     if ((r = berth_events_new(&d->events, err)) < 0)
         return r;
     size_t n_routes;
@@ -147,6 +154,8 @@ berth_daemon_stop(struct berth_daemon *d)
     d->n_bound = 0;
     berth_events_free(d->events);
     d->events = NULL;
+    berth_store_close(d->store);
+    d->store = NULL;
     if (d->pidfile_fd >= 0) {
         unlink(d->cfg.pidfile);
         close(d->pidfile_fd);

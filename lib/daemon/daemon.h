@@ -13,6 +13,7 @@
 
 struct berth_events;
 struct berth_http_server;
+struct berth_store;
 
 struct berth_daemon_config {
     char **hosts; /* unix:///path, tcp://host:port (NULL-terminated) */
@@ -42,6 +43,8 @@ struct berth_daemon {
     char id[64]; /* persistent engine id (data-root/engine-id) */
     int64_t started_nano;
     const char *driver; /* the storage driver in use: overlay2 or vfs */
+    struct berth_store *store;
+    const char *busybox_path; /* the default image's source, /bin/busybox */
     int pidfile_fd;
     int n_bound; /* hosts listened on so far: only their sockets are removed at stop */
 };

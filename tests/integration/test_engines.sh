@@ -530,6 +530,54 @@ t_75_ctr_task() {
 
 # Last (run_tests goes in name order): stop the engines, asserting that they stop cleanly and
 # that the runtime removed each container's cgroup and state.
+# ================================================================= images: berthd <-> docker
+
+# docker save of real Docker loads into berthd, berthd's save loads into real Docker and copies
+# with skopeo; the image ids and layer digests are the same everywhere.
+t_80_image_interop() {
+    if [ "$DOCKER_OK" != 1 ]; then
+        skip "image interop with real Docker" "$DOCKER_WHY"
+        return
+    fi
+    . "$(dirname "$0")/daemon-lib.sh"
+    start_daemon x
+    d save -o "$ENG/real.tar" "$IMG"
+    expect_rc "real docker save" $? 0
+    expect_eq "berthd loads real Docker's save" "$(dk x load -i "$ENG/real.tar")" "Loaded image: $IMG"
+    expect_eq "same image id as in real Docker" "$(dk x image inspect -f '{{.Id}}' "$IMG")" "$(inspect '{{.Id}}' "$IMG")"
+    expect_eq "same layer digests" "$(dk x image inspect -f '{{json .RootFS.Layers}}' "$IMG")" "$(inspect '{{json .RootFS.Layers}}' "$IMG")"
+    dk x pull busybox >/dev/null 2>&1
+    dk x tag busybox berth-made:1
+    dk x save -o "$ENG/berth.tar" berth-made:1
+    expect_eq "real Docker loads berthd's save" "$(d load -i "$ENG/berth.tar" 2>&1)" "Loaded image: berth-made:1"
+    local id; id=$(dk x image inspect -f '{{.Id}}' berth-made:1)
+    expect_eq "real Docker sees the same image id" "$(inspect '{{.Id}}' berth-made:1)" "$id"
+    expect_eq "and the same layers" "$(inspect '{{json .RootFS.Layers}}' berth-made:1)" "$(dk x image inspect -f '{{json .RootFS.Layers}}' berth-made:1)"
+    expect_eq "real Docker runs it with berth-runtime" "$(d run --rm --runtime berth --network none berth-made:1 echo made-by-berth 2>&1)" made-by-berth
+    d rmi berth-made:1 >/dev/null 2>&1
+    if ! command -v skopeo >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo >/dev/null 2>&1; }
+    fi
+    if command -v skopeo >/dev/null; then
+        skopeo copy -q "docker-archive:$ENG/berth.tar" "oci:$ENG/oci:berth-made" >/dev/null 2>&1
+        expect_rc "skopeo copies berthd's save (docker-archive: to oci:)" $? 0
+        local mdig; mdig=$(jq -r '.manifests[0].digest' "$ENG/oci/index.json" 2>/dev/null)
+        # skopeo converts the config to OCI's form and compresses the layers: what stays is the
+        # uncompressed content of each layer (its diff ID)
+        local blob diff="" ldig
+        for ldig in $(jq -r '.layers[].digest' "$ENG/oci/blobs/sha256/${mdig#sha256:}" 2>/dev/null); do
+            blob=$ENG/oci/blobs/sha256/${ldig#sha256:}
+            diff="$diff sha256:$( (gzip -dc "$blob" 2>/dev/null || cat "$blob") | sha256sum | cut -d' ' -f1)"
+        done
+        expect_eq "skopeo's OCI copy has the same layer contents (diff IDs)" "${diff# }" \
+            "$(dk x image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' berth-made:1 | sed 's/ $//')"
+    else
+        skip "skopeo copy of berthd's save" "skopeo could not be installed"
+    fi
+    stop_daemon x
+}
+
 t_zz_stop_engines() {
     local out
     if [ -n "$DOCKERD_PID" ]; then

@@ -1,0 +1,776 @@
+/* Image endpoints: list, inspect, history, tag, delete, prune, load, save, import, and the
+ * offline `pull` of the default image. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/filters.h"
+#include "api/routes.h"
+#include "core/cleanup.h"
+#include "core/util.h"
+#include "daemon/daemon.h"
+#include "daemon/events.h"
+#include "image/archive.h"
+#include "image/reference.h"
+#include "image/store.h"
+
+static pthread_mutex_t default_image_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct berth_daemon *
+daemon_of(struct berth_http_request *req)
+{
+    return req->app;
+}
+
+static bool
+is_default_image(const char *name)
+{
+    _cleanup_reference_ struct berth_reference *ref = NULL;
+    if (berth_reference_parse(name, false, &ref, NULL) < 0 || ref->digest)
+        return false;
+    return !strcmp(ref->domain, "docker.io") && !strcmp(ref->path, "library/busybox") &&
+           !strcmp(ref->tag, "latest");
+}
+
+/* The default image is made from the host's busybox-static the first time it is asked for. */
+static int
+ensure_default_image(struct berth_daemon *d, struct berth_error **err)
+{
+    pthread_mutex_lock(&default_image_lock);
+    struct berth_image *img = NULL;
+    int r = 0;
+    if (berth_store_lookup(d->store, "busybox:latest", &img, NULL) == 0) {
+        berth_image_free(img);
+    } else {
+        char id[72];
+        r = berth_default_image_create(d->store, d->busybox_path, id, err);
+        if (r == 0)
+            berth_events_publish(d->events, "image", "tag", id, NULL,
+                                 json_pack("{s:s}", "name", "busybox:latest"));
+    }
+    pthread_mutex_unlock(&default_image_lock);
+    return r;
+}
+
+static int
+lookup(struct berth_daemon *d, const char *name, struct berth_image **ret, struct berth_error **err)
+{
+    if (!berth_id_like(name)) {
+        /* a malformed name is a 400, not a missing image */
+        _cleanup_reference_ struct berth_reference *ref = NULL;
+        int r = berth_reference_parse(name, false, &ref, err);
+        if (r < 0)
+            return r;
+    }
+    struct berth_error *local = NULL;
+    int r = berth_store_lookup(d->store, name, ret, &local);
+    if (r == 0)
+        return 0;
+    if (local && local->code == ENOENT && is_default_image(name)) {
+        berth_error_free(local);
+        if ((r = ensure_default_image(d, err)) < 0)
+            return r;
+        return berth_store_lookup(d->store, name, ret, err);
+    }
+    *err = local;
+    return r;
+}
+
+static char *
+familiar_of(const char *full)
+{
+    _cleanup_reference_ struct berth_reference *ref = NULL;
+    if (berth_reference_parse(full, true, &ref, NULL) < 0)
+        return strdup(full);
+    return berth_reference_familiar(ref);
+}
+
+static json_t *
+familiar_array(char **refs)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; refs && refs[i]; i++) {
+        char *f = familiar_of(refs[i]);
+        json_array_append_new(a, json_string(f ? f : refs[i]));
+        free(f);
+    }
+    return a;
+}
+
+static json_t *
+labels_of(const struct berth_image *img)
+{
+    json_t *l = json_object_get(json_object_get(img->config, "config"), "Labels");
+    return json_is_object(l) ? json_incref(l) : json_null();
+}
+
+json_t *
+berth_api_image_summary(struct berth_http_request *req, const struct berth_image *img)
+{
+    json_t *tags = familiar_array(img->tags), *digests = familiar_array(img->digests);
+    bool old = berth_http_version_below(req, 1, 43);
+    if (old && json_array_size(tags) == 0)
+        json_array_append_new(tags, json_string("<none>:<none>"));
+    if (old && json_array_size(digests) == 0)
+        json_array_append_new(digests, json_string("<none>@<none>"));
+    json_t *o = json_pack("{s:i,s:I,s:s,s:o,s:s,s:o,s:o,s:i,s:I}", "Containers", -1, "Created",
+                          (json_int_t)img->created, "Id", img->id, "Labels", labels_of(img),
+                          "ParentId", img->parent ? img->parent : "", "RepoDigests", digests,
+                          "RepoTags", tags, "SharedSize", -1, "Size", (json_int_t)img->size);
+    if (berth_http_version_below(req, 1, 44))
+        json_object_set_new(o, "VirtualSize", json_integer(img->size));
+    return o;
+}
+
+static bool
+image_matches(const struct berth_filters *f, const struct berth_image *img,
+              const struct berth_image *before, const struct berth_image *since)
+{
+    char *const *dangling = berth_filters_get(f, "dangling");
+    if (dangling && dangling[0]) {
+        bool want = !strcmp(dangling[0], "true") || !strcmp(dangling[0], "1");
+        bool is = !img->tags || !img->tags[0];
+        if (want != is)
+            return false;
+    }
+    if (!berth_filters_match_labels(
+            f, "label", json_object_get(json_object_get(img->config, "config"), "Labels")))
+        return false;
+    if (before && img->created >= before->created)
+        return false;
+    if (since && img->created <= since->created)
+        return false;
+    char *const *refs = berth_filters_get(f, "reference");
+    if (refs && refs[0]) {
+        bool any = false;
+        for (size_t i = 0; refs[i] && !any; i++)
+            for (size_t t = 0; img->tags && img->tags[t] && !any; t++) {
+                _cleanup_free_ char *fam = familiar_of(img->tags[t]);
+                size_t pl = strlen(refs[i]);
+                /* "busybox" matches busybox:any; "busybox:1*" a glob prefix */
+                any = !strcmp(fam, refs[i]) ||
+                      (!strchr(refs[i], ':') && !strncmp(fam, refs[i], pl) && fam[pl] == ':') ||
+                      (pl && refs[i][pl - 1] == '*' && !strncmp(fam, refs[i], pl - 1));
+            }
+        if (!any)
+            return false;
+    }
+    return true;
+}
+
+void
+berth_api_images_list(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    static const char *const allowed[] = {"dangling", "label",     "before",
+                                          "since",    "reference", NULL};
+    struct berth_filters f;
+    struct berth_error *err = NULL;
+    if (berth_filters_parse(berth_http_query(req, "filters"), allowed, &f, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    struct berth_image **imgs = NULL, *before = NULL, *since = NULL;
+    size_t n = 0;
+    char *const *b = berth_filters_get(&f, "before"), *const *s = berth_filters_get(&f, "since");
+    if ((b && b[0] && lookup(d, b[0], &before, &err) < 0) ||
+        (s && s[0] && lookup(d, s[0], &since, &err) < 0) ||
+        berth_store_list(d->store, &imgs, &n, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+    } else {
+        bool all = berth_http_query_bool(req, "all", false);
+        (void)all; /* no intermediate images exist: every image is a top-level one */
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            if (image_matches(&f, imgs[i], before, since))
+                json_array_append_new(arr, berth_api_image_summary(req, imgs[i]));
+        berth_http_reply_json(req, 200, arr);
+    }
+    berth_images_free(imgs, n);
+    berth_image_free(before);
+    berth_image_free(since);
+    berth_filters_clear(&f);
+}
+
+void
+berth_api_image_inspect(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    struct berth_image *img = NULL;
+    struct berth_error *err = NULL;
+    if (lookup(d, req->param, &img, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    json_t *cfg = img->config;
+    json_t *container_cfg = json_object_get(cfg, "container_config");
+    json_t *layers = json_array();
+    for (size_t i = 0; img->diff_ids && img->diff_ids[i]; i++)
+        json_array_append_new(layers, json_string(img->diff_ids[i]));
+    const char *created = json_string_value(json_object_get(cfg, "created"));
+    json_t *inner = json_object_get(cfg, "config");
+    json_t *o = json_object();
+    json_object_set_new(o, "Id", json_string(img->id));
+    json_object_set_new(o, "RepoTags", familiar_array(img->tags));
+    json_object_set_new(o, "RepoDigests", familiar_array(img->digests));
+    json_object_set_new(o, "Parent", json_string(img->parent ? img->parent : ""));
+    json_object_set_new(o, "Comment",
+                        json_string(json_string_value(json_object_get(cfg, "comment")) ?: ""));
+    json_object_set_new(o, "Created", json_string(created ? created : "0001-01-01T00:00:00Z"));
+    /* compose 1.29 reads ContainerConfig unconditionally */
+    json_object_set_new(o, "Container",
+                        json_string(json_string_value(json_object_get(cfg, "container")) ?: ""));
+    json_object_set_new(o, "ContainerConfig",
+                        container_cfg ? json_incref(container_cfg) : json_pack("{s:n}", "Volumes"));
+    json_object_set_new(
+        o, "DockerVersion",
+        json_string(json_string_value(json_object_get(cfg, "docker_version")) ?: ""));
+    json_object_set_new(o, "Author",
+                        json_string(json_string_value(json_object_get(cfg, "author")) ?: ""));
+    json_object_set_new(o, "Config", inner ? json_incref(inner) : json_null());
+    json_object_set_new(o, "Architecture",
+                        json_string(json_string_value(json_object_get(cfg, "architecture")) ?: ""));
+    json_object_set_new(o, "Os",
+                        json_string(json_string_value(json_object_get(cfg, "os")) ?: "linux"));
+    json_object_set_new(o, "Size", json_integer(img->size));
+    if (berth_http_version_below(req, 1, 44))
+        json_object_set_new(o, "VirtualSize", json_integer(img->size));
+    json_t *gd = json_object();
+    if (img->chain_ids && img->chain_ids[0]) {
+        /* overlay's view: the top layer is UpperDir, the rest LowerDir */
+        size_t n = berth_strv_len(img->chain_ids);
+        _cleanup_free_ char *top = NULL;
+        berth_store_layer_path(d->store, img->chain_ids[n - 1], &top, NULL);
+        char *lower = NULL;
+        size_t llen = 0;
+        for (size_t i = n - 1; i-- > 0;) {
+            _cleanup_free_ char *p = NULL;
+            if (berth_store_layer_path(d->store, img->chain_ids[i], &p, NULL) < 0)
+                continue;
+            char *nl = realloc(lower, llen + strlen(p) + 2);
+            if (!nl)
+                break;
+            lower = nl;
+            llen += (size_t)snprintf(lower + llen, strlen(p) + 2, "%s%s", llen ? ":" : "", p);
+        }
+        if (lower)
+            json_object_set_new(gd, "LowerDir", json_string(lower));
+        if (top)
+            json_object_set_new(gd, "UpperDir", json_string(top));
+        free(lower);
+    }
+    json_object_set_new(o, "GraphDriver", json_pack("{s:o,s:s}", "Data", gd, "Name", d->driver));
+    json_object_set_new(o, "RootFS", json_pack("{s:s,s:o}", "Type", "layers", "Layers", layers));
+    json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
+    berth_image_free(img);
+    berth_http_reply_json(req, 200, o);
+}
+
+static int64_t
+parse_rfc3339(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+void
+berth_api_image_history(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    struct berth_image *img = NULL;
+    struct berth_error *err = NULL;
+    if (lookup(d, req->param, &img, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    json_t *hist = json_object_get(img->config, "history");
+    size_t n_layers = berth_strv_len(img->diff_ids);
+    json_t *out = json_array();
+    /* newest first; non-empty history entries map to layers from the top down */
+    size_t layer = n_layers;
+    for (size_t i = json_array_size(hist); i-- > 0;) {
+        json_t *h = json_array_get(hist, i);
+        bool empty = json_is_true(json_object_get(h, "empty_layer"));
+        int64_t size = 0;
+        if (!empty && layer > 0) {
+            layer--;
+            size = -1;
+        }
+        (void)size;
+        json_t *e = json_pack(
+            "{s:s,s:I,s:s,s:o,s:I,s:s}", "Id", json_array_size(out) == 0 ? img->id : "<missing>",
+            "Created", (json_int_t)parse_rfc3339(json_string_value(json_object_get(h, "created"))),
+            "CreatedBy", json_string_value(json_object_get(h, "created_by")) ?: "", "Tags",
+            json_array_size(out) == 0 ? familiar_array(img->tags) : json_null(), "Size",
+            (json_int_t)0, "Comment", json_string_value(json_object_get(h, "comment")) ?: "");
+        json_array_append_new(out, e);
+    }
+    if (json_array_size(out) == 0)
+        json_array_append_new(out, json_pack("{s:s,s:I,s:s,s:o,s:I,s:s}", "Id", img->id, "Created",
+                                             (json_int_t)img->created, "CreatedBy", "", "Tags",
+                                             familiar_array(img->tags), "Size",
+                                             (json_int_t)img->size, "Comment", ""));
+    else
+        json_object_set_new(json_array_get(out, 0), "Size", json_integer(img->size));
+    berth_image_free(img);
+    berth_http_reply_json(req, 200, out);
+}
+
+void
+berth_api_image_tag(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    const char *repo = berth_http_query(req, "repo"), *tag = berth_http_query(req, "tag");
+    if (!repo || !*repo) {
+        berth_http_reply_error(req, 400, "repository name must have at least one component");
+        return;
+    }
+    if (tag && *tag && !berth_tag_valid(tag)) {
+        berth_http_reply_error(req, 400, "invalid tag format");
+        return;
+    }
+    char text[1024];
+    snprintf(text, sizeof(text), "%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
+    struct berth_error *err = NULL;
+    _cleanup_reference_ struct berth_reference *ref = NULL;
+    struct berth_image *img = NULL;
+    if (berth_reference_parse(text, false, &ref, &err) < 0 ||
+        lookup(d, req->param, &img, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    if (ref->digest) {
+        berth_image_free(img);
+        berth_http_reply_error(req, 400, "refusing to create a tag with a digest reference");
+        return;
+    }
+    _cleanup_free_ char *full = berth_reference_string(ref), *fam = berth_reference_familiar(ref);
+    if (berth_store_tag(d->store, img->id, full, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+    } else {
+        berth_events_publish(d->events, "image", "tag", img->id, NULL,
+                             json_pack("{s:s}", "name", fam));
+        berth_http_reply_empty(req, 201);
+    }
+    berth_image_free(img);
+}
+
+static void
+short_id(const char *id, char out[13])
+{
+    const char *hex = id + (strncmp(id, "sha256:", 7) ? 0 : 7);
+    memcpy(out, hex, 12);
+    out[12] = '\0';
+}
+
+/* Removes an image by tag or id, as docker does: a tag is untagged, and the image goes when
+ * no tag is left; an id with several tags needs force. Appends to out. */
+static int
+remove_image(struct berth_daemon *d, const char *name, bool force, bool noprune, json_t *out,
+             struct berth_error **err)
+{
+    struct berth_image *img = NULL;
+    int r = berth_store_lookup(d->store, name, &img, err);
+    if (r < 0)
+        return r;
+    bool by_id = berth_id_like(name) && !strchr(name, ':') ? true : !strncmp(name, "sha256:", 7);
+    _cleanup_reference_ struct berth_reference *ref = NULL;
+    if (!by_id && berth_reference_parse(name, false, &ref, NULL) < 0)
+        by_id = true;
+    size_t ntags = berth_strv_len(img->tags);
+    if (by_id && ntags > 1 && !force) {
+        char s[13];
+        short_id(img->id, s);
+        berth_image_free(img);
+        return berth_error_setq(err, EBUSY,
+                                "conflict: unable to delete %s (must be forced) - image is "
+                                "referenced in multiple repositories",
+                                s);
+    }
+    if (!by_id) {
+        _cleanup_free_ char *full = berth_reference_string(ref),
+                            *fam = berth_reference_familiar(ref);
+        if ((r = berth_store_untag(d->store, full, err)) < 0) {
+            berth_image_free(img);
+            return r;
+        }
+        json_array_append_new(out, json_pack("{s:s}", "Untagged", fam));
+        berth_events_publish(d->events, "image", "untag", img->id, NULL,
+                             json_pack("{s:s}", "name", fam));
+        if (ntags > 1 || noprune) {
+            berth_image_free(img);
+            return 0;
+        }
+    } else {
+        for (size_t i = 0; img->tags && img->tags[i]; i++) {
+            _cleanup_free_ char *fam = familiar_of(img->tags[i]);
+            if ((r = berth_store_untag(d->store, img->tags[i], err)) < 0) {
+                berth_image_free(img);
+                return r;
+            }
+            json_array_append_new(out, json_pack("{s:s}", "Untagged", fam));
+            berth_events_publish(d->events, "image", "untag", img->id, NULL,
+                                 json_pack("{s:s}", "name", fam));
+        }
+    }
+    char **deleted = NULL;
+    r = berth_store_delete_image(d->store, img->id, true, &deleted, err);
+    if (r == 0) {
+        json_array_append_new(out, json_pack("{s:s}", "Deleted", img->id));
+        for (size_t i = 0; deleted && deleted[i]; i++)
+            if (strcmp(deleted[i], img->id))
+                json_array_append_new(out, json_pack("{s:s}", "Deleted", deleted[i]));
+        berth_events_publish(d->events, "image", "delete", img->id, NULL, NULL);
+    }
+    berth_strv_free(deleted);
+    berth_image_free(img);
+    return r;
+}
+
+void
+berth_api_image_delete(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    json_t *out = json_array();
+    struct berth_error *err = NULL;
+    if (remove_image(d, req->param, berth_http_query_bool(req, "force", false),
+                     berth_http_query_bool(req, "noprune", false), out, &err) < 0) {
+        json_decref(out);
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    berth_http_reply_json(req, 200, out);
+}
+
+void
+berth_api_images_prune(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    static const char *const allowed[] = {"dangling", "label", "until", NULL};
+    struct berth_filters f;
+    struct berth_error *err = NULL;
+    if (berth_filters_parse(berth_http_query(req, "filters"), allowed, &f, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    char *const *dangling = berth_filters_get(&f, "dangling");
+    bool only_dangling =
+        !(dangling && dangling[0] && (!strcmp(dangling[0], "false") || !strcmp(dangling[0], "0")));
+    struct berth_image **imgs = NULL;
+    size_t n = 0;
+    json_t *deleted = json_array();
+    int64_t before = berth_store_layers_size(d->store);
+    if (berth_store_list(d->store, &imgs, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            bool tagged = imgs[i]->tags && imgs[i]->tags[0];
+            if ((only_dangling && tagged) ||
+                !berth_filters_match_labels(
+                    &f, "label",
+                    json_object_get(json_object_get(imgs[i]->config, "config"), "Labels")))
+                continue;
+            struct berth_error *e2 = NULL;
+            if (remove_image(d, imgs[i]->id, true, false, deleted, &e2) < 0)
+                berth_error_free(e2);
+        }
+    }
+    berth_images_free(imgs, n);
+    berth_filters_clear(&f);
+    if (err) {
+        json_decref(deleted);
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    int64_t after = berth_store_layers_size(d->store);
+    berth_events_publish(d->events, "image", "prune", "", NULL,
+                         json_pack("{s:s}", "reclaimed", "0"));
+    berth_http_reply_json(
+        req, 200,
+        json_pack("{s:o,s:I}", "ImagesDeleted",
+                  json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
+                  "SpaceReclaimed", (json_int_t)(before > after ? before - after : 0)));
+}
+
+/* ---- streams of JSON messages (load, import, pull) ---- */
+
+struct messages {
+    char *text;
+    size_t len, off;
+};
+
+static ssize_t
+messages_produce(void *cls, char *buf, size_t max)
+{
+    struct messages *m = cls;
+    if (m->off >= m->len)
+        return -1;
+    size_t n = m->len - m->off < max ? m->len - m->off : max;
+    memcpy(buf, m->text + m->off, n);
+    m->off += n;
+    return (ssize_t)n;
+}
+
+static void
+messages_free(void *cls)
+{
+    struct messages *m = cls;
+    free(m->text);
+    free(m);
+}
+
+/* Replies with the messages (each a JSON object) as a chunked JSON stream. */
+static void
+reply_messages(struct berth_http_request *req, json_t *msgs)
+{
+    struct messages *m = calloc(1, sizeof(*m));
+    size_t i;
+    json_t *msg;
+    FILE *f = m ? open_memstream(&m->text, &m->len) : NULL;
+    if (!f) {
+        free(m);
+        json_decref(msgs);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    json_array_foreach(msgs, i, msg)
+    {
+        char *t = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (t)
+            fprintf(f, "%s\r\n", t);
+        free(t);
+    }
+    fclose(f);
+    json_decref(msgs);
+    berth_http_reply_stream(req, 200, "application/json", messages_produce, m, messages_free);
+}
+
+static json_t *
+error_message(const char *text)
+{
+    return json_pack("{s:{s:s},s:s}", "errorDetail", "message", text, "error", text);
+}
+
+void
+berth_api_images_load(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    char work[4096];
+    static int counter;
+    snprintf(work, sizeof(work), "%s/tmp/load-%d-%d", d->cfg.data_root, (int)getpid(),
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    json_t *loaded = NULL;
+    struct berth_error *err = NULL;
+    if (berth_archive_load(d->store, req->body_fd, work, &loaded, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    json_t *msgs = json_array();
+    bool quiet = berth_http_query_bool(req, "quiet", false);
+    size_t i;
+    json_t *img;
+    json_array_foreach(loaded, i, img)
+    {
+        const char *id = json_string_value(json_object_get(img, "id"));
+        json_t *tags = json_object_get(img, "tags");
+        char line[1024];
+        if (json_array_size(tags) == 0) {
+            snprintf(line, sizeof(line), "Loaded image ID: %s\n", id);
+            json_array_append_new(msgs, json_pack("{s:s}", "stream", line));
+        }
+        size_t j;
+        json_t *t;
+        json_array_foreach(tags, j, t)
+        {
+            snprintf(line, sizeof(line), "Loaded image: %s\n", json_string_value(t));
+            json_array_append_new(msgs, json_pack("{s:s}", "stream", line));
+        }
+        berth_events_publish(d->events, "image", "load", id, NULL, NULL);
+    }
+    (void)quiet;
+    json_decref(loaded);
+    reply_messages(req, msgs);
+}
+
+/* ---- save: the tarball is written to an unnamed file, then streamed ---- */
+
+struct file_stream {
+    int fd;
+};
+
+static ssize_t
+file_produce(void *cls, char *buf, size_t max)
+{
+    struct file_stream *s = cls;
+    ssize_t n = read(s->fd, buf, max);
+    return n > 0 ? n : -1;
+}
+
+static void
+file_free(void *cls)
+{
+    struct file_stream *s = cls;
+    close(s->fd);
+    free(s);
+}
+
+static void
+save(struct berth_http_request *req, const char *const *names)
+{
+    struct berth_daemon *d = daemon_of(req);
+    if (!names || !names[0]) {
+        berth_http_reply_error(req, 400, "no images to save");
+        return;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", d->cfg.data_root);
+    int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        berth_http_reply_error(req, 500, "save: temporary file in %s: %s", tmp, strerror(errno));
+        return;
+    }
+    struct berth_error *err = NULL;
+    for (size_t i = 0; names[i]; i++) {
+        struct berth_image *img = NULL;
+        if (lookup(d, names[i], &img, &err) < 0)
+            break;
+        berth_image_free(img);
+    }
+    if (err || berth_archive_save(d->store, names, fd, &err) < 0) {
+        close(fd);
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return;
+    }
+    lseek(fd, 0, SEEK_SET);
+    struct file_stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        close(fd);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    s->fd = fd;
+    for (size_t i = 0; names[i]; i++)
+        berth_events_publish(d->events, "image", "save", names[i], NULL, NULL);
+    berth_http_reply_stream(req, 200, "application/x-tar", file_produce, s, file_free);
+}
+
+void
+berth_api_images_get(struct berth_http_request *req)
+{
+    const char **names = berth_http_query_all(req, "names");
+    save(req, names);
+    free(names);
+}
+
+void
+berth_api_image_get(struct berth_http_request *req)
+{
+    const char *names[] = {req->param, NULL};
+    save(req, names);
+}
+
+/* POST /images/create: import (fromSrc) or pull (fromImage; offline only the default image). */
+void
+berth_api_images_create(struct berth_http_request *req)
+{
+    struct berth_daemon *d = daemon_of(req);
+    const char *src = berth_http_query(req, "fromSrc"), *from = berth_http_query(req, "fromImage");
+    const char *repo = berth_http_query(req, "repo"), *tag = berth_http_query(req, "tag");
+    struct berth_error *err = NULL;
+    json_t *msgs = json_array();
+    if (src) {
+        if (strcmp(src, "-")) {
+            json_decref(msgs);
+            berth_http_reply_error(req, 501,
+                                   "importing from a URL is not supported: send the tarball as the "
+                                   "request body (fromSrc=-)");
+            return;
+        }
+        _cleanup_reference_ struct berth_reference *ref = NULL;
+        if (repo && *repo) {
+            char text[1024];
+            snprintf(text, sizeof(text), "%s%s%s", repo, tag && *tag ? ":" : "",
+                     tag && *tag ? tag : "");
+            if (berth_reference_parse(text, false, &ref, &err) < 0) {
+                json_decref(msgs);
+                berth_http_reply_berror(req, err);
+                berth_error_free(err);
+                return;
+            }
+        }
+        const char **changes = berth_http_query_all(req, "changes");
+        char id[72];
+        int r = berth_archive_import(d->store, req->body_fd, changes,
+                                     berth_http_query(req, "message"), "-", id, &err);
+        free(changes);
+        if (r == 0 && ref) {
+            _cleanup_free_ char *full = berth_reference_string(ref),
+                                *fam = berth_reference_familiar(ref);
+            r = berth_store_tag(d->store, id, full, &err);
+            if (r == 0)
+                berth_events_publish(d->events, "image", "tag", id, NULL,
+                                     json_pack("{s:s}", "name", fam));
+        }
+        if (r < 0) {
+            json_decref(msgs);
+            berth_http_reply_berror(req, err);
+            berth_error_free(err);
+            return;
+        }
+        berth_events_publish(d->events, "image", "import", id, NULL, NULL);
+        json_array_append_new(msgs, json_pack("{s:s}", "status", id));
+        reply_messages(req, msgs);
+        return;
+    }
+    if (!from || !*from) {
+        json_decref(msgs);
+        berth_http_reply_error(req, 400, "fromImage or fromSrc is required");
+        return;
+    }
+    char text[1024];
+    snprintf(text, sizeof(text), "%s%s%s", from,
+             tag && *tag && !strchr(from, '@') ? (strchr(tag, ':') ? "@" : ":") : "",
+             tag && *tag && !strchr(from, '@') ? tag : "");
+    if (is_default_image(text)) {
+        json_array_append_new(msgs, json_pack("{s:s}", "status", "Pulling from library/busybox"));
+        if (ensure_default_image(d, &err) < 0) {
+            json_array_append_new(msgs, error_message(err->msg));
+            berth_error_free(err);
+        } else {
+            json_array_append_new(msgs, json_pack("{s:s}", "status",
+                                                  "Status: Image is up to date for busybox:latest "
+                                                  "(made from the host's busybox-static)"));
+        }
+    } else {
+        char msg[1200];
+        _cleanup_reference_ struct berth_reference *ref = NULL;
+        _cleanup_free_ char *fam = NULL;
+        if (berth_reference_parse(text, false, &ref, NULL) == 0)
+            fam = berth_reference_familiar_name(ref);
+        snprintf(msg, sizeof(msg),
+                 "pull access denied for %s, repository does not exist or may require 'docker "
+                 "login': this berthd has no registry support yet (only busybox:latest, made "
+                 "offline)",
+                 fam ? fam : from);
+        json_array_append_new(msgs, error_message(msg));
+    }
+    reply_messages(req, msgs);
+}

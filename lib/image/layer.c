@@ -1,0 +1,904 @@
+/* Layer tars: ingest (libarchive's raw reader decompresses whatever filter the stream uses into a
+ * file, the digester computes the diff ID on the way), the vfs tree copy, and unpack (a forked
+ * child chrooted into the layer directory extracts with archive_write_disk). See layer.h for the
+ * rules an entry must follow. */
+#include "image/layer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <search.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "core/cleanup.h"
+#include "core/syscall.h"
+#include "core/util.h"
+#include "image/digest.h"
+
+#define IO_CHUNK (256 * 1024)
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_META_PREFIX ".wh..wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define OVERLAY_XATTR_PREFIX "trusted.overlay."
+#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
+/* how much of a hostile entry name an error message quotes */
+#define NAME_QUOTE_MAX 120
+
+static void
+archive_read_freep(struct archive **a)
+{
+    if (*a)
+        archive_read_free(*a);
+}
+
+static void
+archive_write_freep(struct archive **a)
+{
+    if (*a)
+        archive_write_free(*a);
+}
+
+static void
+digester_freep(struct berth_digester **d)
+{
+    berth_digester_free(*d);
+}
+
+/* libarchive's errno when it is a system error, else EINVAL (format problems) */
+static int
+archive_code(struct archive *a)
+{
+    int e = archive_errno(a);
+    return e > 0 ? e : EINVAL;
+}
+
+static const char *
+archive_msg(struct archive *a)
+{
+    const char *s = archive_error_string(a);
+    return s ? s : "unknown libarchive error";
+}
+
+/* ---- ingest ---- */
+
+int
+berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
+                   uint64_t *ret_size, struct berth_error **err)
+{
+    char buf[64 * 1024];
+    _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
+    _cleanup_(digester_freep) struct berth_digester *d = NULL;
+    if (!a)
+        return berth_error_set(err, ENOMEM, "read layer tar");
+    int r = berth_digester_new(&d, err);
+    if (r < 0)
+        return r;
+    /* the compressions registries use, and nothing that runs an external program */
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_lzma(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_format_raw(a);
+    archive_read_support_format_empty(a);
+    if (archive_read_open_fd(a, in_fd, IO_CHUNK) != ARCHIVE_OK)
+        return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+    struct archive_entry *entry;
+    uint64_t total = 0;
+    r = archive_read_next_header(a, &entry);
+    if (r != ARCHIVE_EOF) {
+        if (r < ARCHIVE_WARN)
+            return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+        for (;;) {
+            la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+            if (n == 0)
+                break;
+            if (n < 0) {
+                if (n == ARCHIVE_WARN || n == ARCHIVE_RETRY)
+                    continue;
+                return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+            }
+            total += (uint64_t)n;
+            if (max_size && total > max_size)
+                return berth_error_setq(err, EFBIG,
+                                        "read layer tar: more than %llu bytes uncompressed",
+                                        (unsigned long long)max_size);
+            berth_digester_update(d, buf, (size_t)n);
+            r = berth_write_all(out_fd, buf, (size_t)n);
+            if (r < 0)
+                return berth_error_set(err, -r, "write layer tar");
+        }
+    }
+    if (fsync(out_fd) < 0)
+        return berth_error_set(err, errno, "fsync layer tar");
+    char digest[72];
+    berth_digester_final(d, digest);
+    if (!digest[0])
+        return berth_error_setq(err, ENOMEM, "read layer tar: digest failed");
+    memcpy(ret_diff_id, digest, sizeof(digest));
+    if (ret_size)
+        *ret_size = total;
+    return 0;
+}
+
+/* ---- vfs: copy a tree ---- */
+
+struct link_key {
+    dev_t dev;
+    ino_t ino;
+    char *path; /* relative to the destination root */
+};
+
+static int
+link_cmp(const void *a, const void *b)
+{
+    const struct link_key *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return 0;
+}
+
+static void
+link_free(void *p)
+{
+    struct link_key *k = p;
+    free(k->path);
+    free(k);
+}
+
+struct copy_ctx {
+    int dst_root;
+    void *links; /* tsearch tree of struct link_key */
+    char rel[PATH_MAX];
+};
+
+static int
+copy_xattrs(int src_dir, int dst_dir, const char *name, struct berth_error **err)
+{
+    char src[64 + NAME_MAX], dst[64 + NAME_MAX];
+    snprintf(src, sizeof(src), "/proc/self/fd/%d/%s", src_dir, name);
+    snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", dst_dir, name);
+    ssize_t n = llistxattr(src, NULL, 0);
+    if (n < 0 && (errno == ENOTSUP || errno == ENODATA))
+        return 0;
+    if (n < 0)
+        return berth_error_set(err, errno, "list xattrs of '%s'", name);
+    if (n == 0)
+        return 0;
+    _cleanup_free_ char *list = malloc((size_t)n);
+    if (!list)
+        return berth_error_set(err, ENOMEM, "copy xattrs");
+    n = llistxattr(src, list, (size_t)n);
+    if (n < 0)
+        return berth_error_set(err, errno, "list xattrs of '%s'", name);
+    for (char *k = list; k < list + n; k += strlen(k) + 1) {
+        ssize_t vn = lgetxattr(src, k, NULL, 0);
+        if (vn < 0)
+            return berth_error_set(err, errno, "read xattr %s of '%s'", k, name);
+        _cleanup_free_ char *v = malloc(vn > 0 ? (size_t)vn : 1);
+        if (!v)
+            return berth_error_set(err, ENOMEM, "copy xattrs");
+        vn = lgetxattr(src, k, v, (size_t)vn);
+        if (vn < 0)
+            return berth_error_set(err, errno, "read xattr %s of '%s'", k, name);
+        if (lsetxattr(dst, k, v, (size_t)vn, 0) < 0 && errno != ENOTSUP)
+            return berth_error_set(err, errno, "set xattr %s on '%s'", k, name);
+    }
+    return 0;
+}
+
+static int
+copy_data(int in, int out, const char *name, struct berth_error **err)
+{
+    bool fallback = false;
+    for (;;) {
+        if (!fallback) {
+            ssize_t n = copy_file_range(in, NULL, out, NULL, IO_CHUNK * 16, 0);
+            if (n > 0)
+                continue;
+            if (n == 0)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+                return berth_error_set(err, errno, "copy '%s'", name);
+            fallback = true;
+        }
+        char buf[64 * 1024];
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return berth_error_set(err, errno, "read '%s'", name);
+        if (n == 0)
+            return 0;
+        int r = berth_write_all(out, buf, (size_t)n);
+        if (r < 0)
+            return berth_error_set(err, -r, "write '%s'", name);
+    }
+}
+
+/* Owner, mode, xattrs, times: in that order (chown clears set-id bits and file capabilities). */
+static int
+copy_meta(int src_dir, int dst_dir, const char *name, const struct stat *st,
+          struct berth_error **err)
+{
+    if (fchownat(dst_dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return berth_error_set(err, errno, "chown '%s'", name);
+    if (!S_ISLNK(st->st_mode) && fchmodat(dst_dir, name, st->st_mode & 07777, 0) < 0)
+        return berth_error_set(err, errno, "chmod '%s'", name);
+    int r = copy_xattrs(src_dir, dst_dir, name, err);
+    if (r < 0)
+        return r;
+    struct timespec ts[2] = {st->st_atim, st->st_mtim};
+    if (utimensat(dst_dir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+        return berth_error_set(err, errno, "set times of '%s'", name);
+    return 0;
+}
+
+static int copy_dir_contents(struct copy_ctx *c, int src, int dst, struct berth_error **err);
+
+static int
+copy_entry(struct copy_ctx *c, int src, int dst, const char *name, struct berth_error **err)
+{
+    struct stat st;
+    if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return berth_error_set(err, errno, "stat '%s'", c->rel);
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+        struct link_key key = {.dev = st.st_dev, .ino = st.st_ino};
+        struct link_key **found = tfind(&key, &c->links, link_cmp);
+        if (found) {
+            if (linkat(c->dst_root, (*found)->path, dst, name, 0) < 0)
+                return berth_error_set(err, errno, "link '%s'", c->rel);
+            return 0;
+        }
+        struct link_key *k = calloc(1, sizeof(*k));
+        if (!k || !(k->path = strdup(c->rel))) {
+            free(k);
+            return berth_error_set(err, ENOMEM, "copy '%s'", c->rel);
+        }
+        k->dev = st.st_dev;
+        k->ino = st.st_ino;
+        if (!tsearch(k, &c->links, link_cmp)) {
+            link_free(k);
+            return berth_error_set(err, ENOMEM, "copy '%s'", c->rel);
+        }
+    }
+    switch (st.st_mode & S_IFMT) {
+    case S_IFREG: {
+        _cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0)
+            return berth_error_set(err, errno, "open '%s'", c->rel);
+        _cleanup_close_ int out =
+            openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0)
+            return berth_error_set(err, errno, "create '%s'", c->rel);
+        int r = copy_data(in, out, c->rel, err);
+        if (r < 0)
+            return r;
+        break;
+    }
+    case S_IFDIR: {
+        if (mkdirat(dst, name, 0700) < 0)
+            return berth_error_set(err, errno, "mkdir '%s'", c->rel);
+        _cleanup_close_ int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s < 0 || d < 0)
+            return berth_error_set(err, errno, "open '%s'", c->rel);
+        int r = copy_dir_contents(c, s, d, err);
+        if (r < 0)
+            return r;
+        break;
+    }
+    case S_IFLNK: {
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(src, name, target, sizeof(target));
+        if (n < 0)
+            return berth_error_set(err, errno, "readlink '%s'", c->rel);
+        if ((size_t)n >= sizeof(target))
+            return berth_error_setq(err, ENAMETOOLONG, "readlink '%s': target too long", c->rel);
+        target[n] = '\0';
+        if (symlinkat(target, dst, name) < 0)
+            return berth_error_set(err, errno, "symlink '%s'", c->rel);
+        break;
+    }
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK:
+        if (mknodat(dst, name, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0)
+            return berth_error_set(err, errno, "mknod '%s'", c->rel);
+        break;
+    default:
+        return berth_error_setq(err, EINVAL, "copy '%s': unknown file type", c->rel);
+    }
+    return copy_meta(src, dst, name, &st, err);
+}
+
+static int
+copy_dir_contents(struct copy_ctx *c, int src, int dst, struct berth_error **err)
+{
+    int fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return berth_error_set(err, errno, "copy '%s'", c->rel);
+    _cleanup_closedir_ DIR *dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return berth_error_set(err, errno, "opendir '%s'", c->rel);
+    }
+    size_t base = strlen(c->rel);
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno)
+                return berth_error_set(err, errno, "readdir '%s'", c->rel);
+            break;
+        }
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        int n = snprintf(c->rel + base, sizeof(c->rel) - base, "%s%s", base ? "/" : "", de->d_name);
+        if (n < 0 || (size_t)n >= sizeof(c->rel) - base)
+            return berth_error_setq(err, ENAMETOOLONG, "copy: path under '%s' too long", c->rel);
+        int r = copy_entry(c, src, dst, de->d_name, err);
+        c->rel[base] = '\0';
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+berth_layer_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err)
+{
+    struct copy_ctx c = {.dst_root = dst_dirfd};
+    int r = copy_dir_contents(&c, src_dirfd, dst_dirfd, err);
+    tdestroy(c.links, link_free);
+    if (r < 0)
+        return r;
+    /* the root's own metadata */
+    struct stat st;
+    if (fstat(src_dirfd, &st) < 0)
+        return berth_error_set(err, errno, "stat layer root");
+    if (fchown(dst_dirfd, st.st_uid, st.st_gid) < 0 || fchmod(dst_dirfd, st.st_mode & 07777) < 0)
+        return berth_error_set(err, errno, "copy layer root metadata");
+    r = copy_xattrs(src_dirfd, dst_dirfd, ".", err);
+    if (r < 0)
+        return r;
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    if (futimens(dst_dirfd, ts) < 0)
+        return berth_error_set(err, errno, "set times of layer root");
+    return 0;
+}
+
+/* ---- unpack (runs in the chrooted child) ---- */
+
+struct unpack_report {
+    int32_t code; /* 0: success */
+    int32_t pad;
+    int64_t size;
+    char msg[1024];
+};
+
+struct unpack {
+    enum berth_driver driver;
+    int tar_fd;
+    int64_t tar_size;
+    int64_t size;
+    char **opaque; /* vfs: directories to empty before extracting */
+    size_t n_opaque;
+    char path[PATH_MAX];
+    char link[PATH_MAX];
+};
+
+static int
+entry_error(struct berth_error **err, int code, const char *name, const char *what)
+{
+    size_t len = strlen(name);
+    return berth_error_setq(err, code, "layer entry \"%.*s%s\": %s", NAME_QUOTE_MAX, name,
+                            len > NAME_QUOTE_MAX ? "..." : "", what);
+}
+
+/* Lexical clean: drops "", "." and a leading "/", resolves ".."; out is "" for the root.
+ * -EXDEV when ".." climbs above the root, -ENAMETOOLONG when too long. */
+static int
+clean_path(const char *in, char out[PATH_MAX])
+{
+    size_t len = 0;
+    const char *p = in;
+    out[0] = '\0';
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 0 || (n == 1 && p[0] == '.')) {
+            /* skip */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (len == 0)
+                return -EXDEV;
+            char *slash = memrchr(out, '/', len);
+            len = slash ? (size_t)(slash - out) : 0;
+            out[len] = '\0';
+        } else {
+            if (len + (len ? 1 : 0) + n >= PATH_MAX)
+                return -ENAMETOOLONG;
+            if (len)
+                out[len++] = '/';
+            memcpy(out + len, p, n);
+            len += n;
+            out[len] = '\0';
+        }
+        p = end;
+    }
+    return 0;
+}
+
+/* Splits a cleaned path into its directory ("." at the top) and base name. */
+static const char *
+split_path(char *path, const char **ret_base)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash) {
+        *ret_base = path;
+        return ".";
+    }
+    *slash = '\0';
+    *ret_base = slash + 1;
+    return path;
+}
+
+static int
+drop_overlay_xattrs(struct archive_entry *e, struct berth_error **err)
+{
+    if (archive_entry_xattr_reset(e) == 0)
+        return 0;
+    const char *k;
+    const void *v;
+    size_t vn;
+    bool any = false;
+    while (archive_entry_xattr_next(e, &k, &v, &vn) == ARCHIVE_OK)
+        if (k && berth_str_has_prefix(k, OVERLAY_XATTR_PREFIX))
+            any = true;
+    if (!any)
+        return 0;
+    /* copy the others out, clear, add them back */
+    int n = archive_entry_xattr_reset(e);
+    struct kept {
+        char *k;
+        void *v;
+        size_t n;
+    } *kept = calloc((size_t)n, sizeof(*kept));
+    if (!kept)
+        return berth_error_set(err, ENOMEM, "filter xattrs");
+    int m = 0, r = 0;
+    while (archive_entry_xattr_next(e, &k, &v, &vn) == ARCHIVE_OK && m < n) {
+        if (!k || berth_str_has_prefix(k, OVERLAY_XATTR_PREFIX))
+            continue;
+        kept[m].k = strdup(k);
+        kept[m].v = malloc(vn ? vn : 1);
+        if (!kept[m].k || !kept[m].v) {
+            r = berth_error_set(err, ENOMEM, "filter xattrs");
+            m++;
+            break;
+        }
+        if (vn)
+            memcpy(kept[m].v, v, vn);
+        kept[m].n = vn;
+        m++;
+    }
+    if (r == 0) {
+        archive_entry_xattr_clear(e);
+        for (int i = 0; i < m; i++)
+            archive_entry_xattr_add_entry(e, kept[i].k, kept[i].v, kept[i].n);
+    }
+    for (int i = 0; i < m; i++) {
+        free(kept[i].k);
+        free(kept[i].v);
+    }
+    free(kept);
+    return r;
+}
+
+enum entry_kind { ENTRY_EXTRACT, ENTRY_ROOT, ENTRY_WHITEOUT, ENTRY_OPAQUE, ENTRY_SKIP };
+
+/* Validates and normalises an entry in place; u->path holds its cleaned name. */
+static int
+check_entry(struct unpack *u, struct archive_entry *e, enum entry_kind *ret_kind,
+            struct berth_error **err)
+{
+    const char *name = archive_entry_pathname(e);
+    if (!name)
+        return berth_error_setq(err, EINVAL, "layer entry without a usable name");
+    if (strlen(name) >= PATH_MAX)
+        return entry_error(err, ENAMETOOLONG, name, "name longer than PATH_MAX");
+    int r = clean_path(name, u->path);
+    if (r == -EXDEV)
+        return entry_error(err, EINVAL, name, "path escapes the layer");
+    if (r < 0)
+        return entry_error(err, ENAMETOOLONG, name, "name longer than PATH_MAX");
+    la_int64_t size = archive_entry_size(e);
+    if (size < 0 || size > u->tar_size) {
+        char what[128];
+        snprintf(what, sizeof(what), "size %lld is larger than the archive (%lld bytes)",
+                 (long long)size, (long long)u->tar_size);
+        return entry_error(err, EINVAL, name, what);
+    }
+    const char *slash = strrchr(u->path, '/');
+    const char *base = slash ? slash + 1 : u->path;
+    if (!u->path[0]) {
+        *ret_kind = archive_entry_filetype(e) == AE_IFDIR ? ENTRY_ROOT : ENTRY_SKIP;
+        return 0;
+    }
+    if (berth_str_has_prefix(base, WHITEOUT_PREFIX)) {
+        if (!strcmp(base, WHITEOUT_OPAQUE))
+            *ret_kind = ENTRY_OPAQUE;
+        else if (berth_str_has_prefix(base, WHITEOUT_META_PREFIX))
+            *ret_kind = ENTRY_SKIP;
+        else if (!strcmp(base, ".wh.") || !strcmp(base, ".wh..") || !strcmp(base, ".wh..."))
+            return entry_error(err, EINVAL, name, "invalid whiteout");
+        else
+            *ret_kind = ENTRY_WHITEOUT;
+        return 0;
+    }
+    const char *hardlink = archive_entry_hardlink(e);
+    if (hardlink) {
+        if (strlen(hardlink) >= PATH_MAX)
+            return entry_error(err, ENAMETOOLONG, name, "link target longer than PATH_MAX");
+        r = clean_path(hardlink, u->link);
+        if (r == -EXDEV)
+            return entry_error(err, EINVAL, name, "hard link target escapes the layer");
+        if (r < 0)
+            return entry_error(err, ENAMETOOLONG, name, "link target longer than PATH_MAX");
+        if (!u->link[0])
+            return entry_error(err, EINVAL, name, "hard link to the layer root");
+        archive_entry_copy_hardlink(e, u->link);
+        archive_entry_set_size(e, 0); /* a hard link never writes through to its target */
+    } else if (archive_entry_filetype(e) == AE_IFLNK) {
+        const char *target = archive_entry_symlink(e);
+        if (!target || strlen(target) >= PATH_MAX)
+            return entry_error(err, ENAMETOOLONG, name, "symlink target longer than PATH_MAX");
+    }
+    r = drop_overlay_xattrs(e, err);
+    if (r < 0)
+        return r;
+    archive_entry_copy_pathname(e, u->path);
+    *ret_kind = ENTRY_EXTRACT;
+    return 0;
+}
+
+static int
+open_reader(struct unpack *u, struct archive **ret, struct berth_error **err)
+{
+    if (lseek(u->tar_fd, 0, SEEK_SET) < 0)
+        return berth_error_set(err, errno, "rewind layer tar");
+    struct archive *a = archive_read_new();
+    if (!a)
+        return berth_error_set(err, ENOMEM, "read layer tar");
+    archive_read_support_format_tar(a);
+    archive_read_support_format_empty(a);
+    if (archive_read_open_fd(a, u->tar_fd, IO_CHUNK) != ARCHIVE_OK) {
+        int r = berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+        archive_read_free(a);
+        return r;
+    }
+    *ret = a;
+    return 0;
+}
+
+static int
+next_header(struct archive *a, struct archive_entry **e, struct berth_error **err)
+{
+    int r = archive_read_next_header(a, e);
+    if (r == ARCHIVE_EOF)
+        return 0;
+    if (r < ARCHIVE_WARN)
+        return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+    return 1;
+}
+
+/* Pass 1: every header is checked before anything is written; vfs collects opaque dirs. */
+static int
+scan(struct unpack *u, struct berth_error **err)
+{
+    _cleanup_(archive_read_freep) struct archive *a = NULL;
+    int r = open_reader(u, &a, err);
+    if (r < 0)
+        return r;
+    struct archive_entry *e;
+    while ((r = next_header(a, &e, err)) > 0) {
+        enum entry_kind kind;
+        r = check_entry(u, e, &kind, err);
+        if (r < 0)
+            return r;
+        if (kind == ENTRY_OPAQUE && u->driver == BERTH_DRIVER_VFS) {
+            const char *base;
+            const char *dir = split_path(u->path, &base);
+            char **n = realloc(u->opaque, (u->n_opaque + 1) * sizeof(*n));
+            if (!n)
+                return berth_error_set(err, ENOMEM, "scan layer");
+            u->opaque = n;
+            if (!(n[u->n_opaque] = strdup(dir)))
+                return berth_error_set(err, ENOMEM, "scan layer");
+            u->n_opaque++;
+        }
+        if (archive_read_data_skip(a) < ARCHIVE_WARN)
+            return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+    }
+    return r;
+}
+
+/* vfs: removes what the parent put in an opaque directory (not following a symlink there). */
+static int
+empty_dir(const char *dir, struct berth_error **err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return 0;
+        return berth_error_set(err, errno, "open '%s'", dir);
+    }
+    _cleanup_closedir_ DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return berth_error_set(err, errno, "opendir '%s'", dir);
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        _cleanup_free_ char *p = NULL;
+        if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+            return berth_error_set(err, ENOMEM, "empty '%s'", dir);
+        int r = berth_rm_rf(p, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int
+apply_whiteout(struct unpack *u, struct archive_entry *e, bool opaque, struct berth_error **err)
+{
+    const char *base;
+    const char *dir = split_path(u->path, &base);
+    /* as docker does for every entry, the parent directory exists afterwards */
+    int r = berth_mkdir_p(dir, 0755, err);
+    if (r < 0)
+        return r;
+    if (opaque) {
+        if (u->driver == BERTH_DRIVER_VFS)
+            return 0; /* emptied before extraction */
+        if (setxattr(dir, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+            return berth_error_set(err, errno, "mark '%s' opaque (%s)", dir, OVERLAY_OPAQUE_XATTR);
+        return 0;
+    }
+    char target[PATH_MAX + 8]; /* shorter than the whiteout's own name, which fit in PATH_MAX */
+    int n = snprintf(target, sizeof(target), "%s/%s", dir, base + strlen(WHITEOUT_PREFIX));
+    if (n < 0 || (size_t)n >= sizeof(target))
+        return berth_error_setq(err, ENAMETOOLONG, "whiteout '%s': name too long", base);
+    r = berth_rm_rf(target, err);
+    if (r < 0 || u->driver == BERTH_DRIVER_VFS)
+        return r;
+    if (mknod(target, S_IFCHR | 0, makedev(0, 0)) < 0)
+        return berth_error_set(err, errno, "whiteout '%s'", target);
+    if (lchown(target, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+        return berth_error_set(err, errno, "chown whiteout '%s'", target);
+    return 0;
+}
+
+static int
+extract_one(struct unpack *u, struct archive *a, struct archive *w, struct archive_entry *e,
+            struct berth_error **err)
+{
+    const char *name = archive_entry_pathname(e);
+    int r = archive_write_header(w, e);
+    if (r < ARCHIVE_WARN)
+        return entry_error(err, archive_code(w), name, archive_msg(w));
+    if (archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0) {
+        const void *buf;
+        size_t len;
+        la_int64_t off;
+        for (;;) {
+            r = archive_read_data_block(a, &buf, &len, &off);
+            if (r == ARCHIVE_EOF)
+                break;
+            if (r < ARCHIVE_WARN)
+                return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
+            if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
+                return entry_error(err, archive_code(w), name, archive_msg(w));
+        }
+    }
+    if (archive_write_finish_entry(w) < ARCHIVE_WARN)
+        return entry_error(err, archive_code(w), name, archive_msg(w));
+    if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e))
+        u->size += archive_entry_size(e);
+    return 0;
+}
+
+/* Pass 2. */
+static int
+extract(struct unpack *u, struct berth_error **err)
+{
+    for (size_t i = 0; i < u->n_opaque; i++) {
+        int r = empty_dir(u->opaque[i], err);
+        if (r < 0)
+            return r;
+    }
+    _cleanup_(archive_read_freep) struct archive *a = NULL;
+    int r = open_reader(u, &a, err);
+    if (r < 0)
+        return r;
+    _cleanup_(archive_write_freep) struct archive *w = archive_write_disk_new();
+    if (!w)
+        return berth_error_set(err, ENOMEM, "extract layer");
+    /* no uname/gname lookup: numeric ids only, and no NSS inside the layer */
+    archive_write_disk_set_options(
+        w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+               ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+               ARCHIVE_EXTRACT_UNLINK);
+    struct archive_entry *e;
+    while ((r = next_header(a, &e, err)) > 0) {
+        enum entry_kind kind;
+        r = check_entry(u, e, &kind, err);
+        if (r < 0)
+            return r;
+        switch (kind) {
+        case ENTRY_EXTRACT:
+            r = extract_one(u, a, w, e, err);
+            break;
+        case ENTRY_ROOT:
+            if (lchown(".", archive_entry_uid(e), archive_entry_gid(e)) < 0 ||
+                chmod(".", archive_entry_perm(e)) < 0)
+                r = berth_error_set(err, errno, "set layer root metadata");
+            break;
+        case ENTRY_WHITEOUT:
+        case ENTRY_OPAQUE:
+            r = apply_whiteout(u, e, kind == ENTRY_OPAQUE, err);
+            break;
+        case ENTRY_SKIP:
+            break;
+        }
+        if (r < 0)
+            return r;
+    }
+    if (r < 0)
+        return r;
+    if (archive_write_close(w) < ARCHIVE_WARN)
+        return berth_error_setq(err, archive_code(w), "extract layer: %s", archive_msg(w));
+    return 0;
+}
+
+/* glibc reads its iconv configuration on first use; libarchive converts pax names lazily. Load
+ * it now from the host, so nothing is ever read from (or dlopen'ed out of) the chroot. */
+static void
+preload_iconv(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    iconv_t cd = iconv_open(cs, "UTF-8");
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    cd = iconv_open("UTF-8", cs);
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+}
+
+/* Closes every fd from 3 up except keep_a and keep_b (either may be below 3). */
+static void
+close_other_fds(int keep_a, int keep_b)
+{
+    int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
+    unsigned from = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned)keep[i] > from && berth_close_range(from, (unsigned)keep[i] - 1, 0) < 0)
+            goto fallback;
+        from = (unsigned)keep[i] + 1;
+    }
+    if (berth_close_range(from, ~0U, 0) == 0)
+        return;
+fallback:;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+        if (fd != keep_a && fd != keep_b)
+            close(fd);
+}
+
+static int
+child_run(struct unpack *u, const char *diff_path, struct berth_error **err)
+{
+    preload_iconv();
+    umask(022);
+    if (chroot(diff_path) < 0)
+        return berth_error_set(err, errno, "chroot into '%s'", diff_path);
+    if (chdir("/") < 0)
+        return berth_error_set(err, errno, "chdir into the layer");
+    int r = scan(u, err);
+    if (r < 0)
+        return r;
+    return extract(u, err);
+}
+
+static __attribute__((noreturn)) void
+child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver driver,
+           int64_t tar_size)
+{
+    close_other_fds(tar_fd, report_fd);
+    struct unpack u = {.driver = driver, .tar_fd = tar_fd, .tar_size = tar_size};
+    struct berth_error *e = NULL;
+    struct unpack_report rep = {0};
+    if (child_run(&u, diff_path, &e) < 0) {
+        rep.code = e ? e->code : EIO;
+        const char *msg = e && e->msg ? e->msg : "unpack failed";
+        size_t n = strnlen(msg, sizeof(rep.msg) - 1);
+        memcpy(rep.msg, msg, n);
+        rep.msg[n] = '\0';
+    }
+    rep.size = u.size;
+    (void)!berth_write_all(report_fd, &rep, sizeof(rep));
+    _exit(rep.code ? 1 : 0);
+}
+
+int
+berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, int64_t *ret_size,
+                   struct berth_error **err)
+{
+    struct stat st;
+    if (fstat(tar_fd, &st) < 0)
+        return berth_error_set(err, errno, "stat layer tar");
+    if (!S_ISREG(st.st_mode))
+        return berth_error_setq(err, EINVAL, "unpack layer: the tar must be a regular file");
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return berth_error_set(err, errno, "unpack layer: pipe");
+    _cleanup_close_ int rd = p[0], wr = p[1];
+    pid_t pid = fork();
+    if (pid < 0)
+        return berth_error_set(err, errno, "unpack layer: fork");
+    if (pid == 0)
+        child_main(tar_fd, wr, diff_path, driver, (int64_t)st.st_size);
+    berth_closep(&wr);
+    struct unpack_report rep;
+    ssize_t n = berth_read_all(rd, &rep, sizeof(rep));
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno == EINTR)
+            continue;
+        /* reaped by someone else (a SIGCHLD handler): the report is what counts */
+        if (errno != ECHILD || n != (ssize_t)sizeof(rep))
+            return berth_error_set(err, errno, "unpack layer: wait");
+        break;
+    }
+    if (n != (ssize_t)sizeof(rep)) {
+        if (WIFSIGNALED(status))
+            return berth_error_setq(err, EIO, "unpack layer: child killed by signal %d",
+                                    WTERMSIG(status));
+        return berth_error_setq(err, EIO, "unpack layer: child exited with status %d",
+                                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    rep.msg[sizeof(rep.msg) - 1] = '\0';
+    if (rep.code)
+        return berth_error_setq(err, rep.code, "%s", rep.msg);
+    if (ret_size)
+        *ret_size = rep.size;
+    return 0;
+}

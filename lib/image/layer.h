@@ -1,0 +1,50 @@
+/* Layer tars: ingest (decompress to a file while computing the diff ID) and unpack (extract into
+ * a layer directory in a chrooted child, whiteouts converted to the storage driver's form).
+ * The store (lib/image/store.c) drives these; they know nothing of SQLite.
+ *
+ * Unpacking rules, the same for both drivers:
+ *   - entry names are cleaned lexically ("./a//b/" -> "a/b", a leading "/" is dropped, as docker
+ *     does); a name whose ".." climbs above the layer root is refused ("path escapes the layer");
+ *     hard link targets get the same treatment, and hard links never carry data;
+ *   - names and link targets longer than PATH_MAX - 1 and entry sizes larger than the whole
+ *     uncompressed archive are refused before anything is written (a first pass reads headers);
+ *   - owners are the numeric uid/gid of the tar (never looked up by name inside the layer);
+ *   - xattrs are restored except trusted.overlay.* (overlayfs' own metadata is ours to set);
+ *   - the child runs chrooted into the layer directory, so even a libarchive bug cannot write
+ *     outside it; libarchive's SECURE_* checks are on as well, with UNLINK: a symlink met on
+ *     the way to an entry is replaced by a directory rather than followed, which is what
+ *     overlayfs shows for the same layer (an upper directory hides a lower symlink).
+ * Whiteouts: ".wh.NAME" and ".wh..wh..opq"; other ".wh..wh." entries (aufs metadata) are skipped.
+ *   overlay2: NAME becomes a 0/0 character device, an opaque directory gets
+ *             trusted.overlay.opaque=y;
+ *   vfs:      the layer starts as a copy of its parent's tree; NAME is deleted; an opaque
+ *             directory is emptied before any of the layer's entries are written. */
+#ifndef BERTH_IMAGE_LAYER_H
+#define BERTH_IMAGE_LAYER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+#include "image/store.h"
+
+/* Reads a tar stream (plain, gzip, bzip2, xz or zstd) from in_fd to EOF and writes it
+ * uncompressed to out_fd, fsynced. ret_diff_id: the sha256 of the uncompressed bytes;
+ * ret_size: their number. More than max_size uncompressed bytes (0: no limit) is EFBIG. */
+int berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
+                       uint64_t *ret_size, struct berth_error **err);
+
+/* Copies the tree under src_dirfd into the empty directory dst_dirfd: regular files by content
+ * (never hard links to the source), directories, symlinks, device nodes, fifos and sockets,
+ * with owners, modes, timestamps and xattrs; hard links between files of the source are hard
+ * links between the copies. */
+int berth_layer_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err);
+
+/* Extracts the uncompressed tar in tar_fd (a regular file) into the directory diff_path, in a
+ * child process chrooted there. ret_size: total bytes of the regular files the tar carries
+ * (this layer's own content, whatever the driver). Errors name the entry:
+ *   layer entry "../x": path escapes the layer */
+int berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver,
+                       int64_t *ret_size, struct berth_error **err);
+
+#endif

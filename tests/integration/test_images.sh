@@ -1,0 +1,112 @@
+#!/bin/bash
+# Images through berthd with the real docker CLI: the default image, list, inspect, history,
+# tag, rmi, save/load, import, system df, events; bad input gets the documented status.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon-lib.sh"
+
+t_default_image() {
+    ensure_daemon i
+    dk i pull busybox >"$WORK/pull.out" 2>&1
+    expect_rc "docker pull busybox makes the default image offline" $? 0
+    expect_match "it is listed" "$(dk i images --format '{{.Repository}}:{{.Tag}}')" "^busybox:latest$"
+    local id; id=$(dk i image inspect -f '{{.Id}}' busybox)
+    expect_match "inspect gives a sha256 id" "$id" '^sha256:[0-9a-f]{64}$'
+    expect_eq "its config runs sh" "$(dk i image inspect -f '{{json .Config.Cmd}}' busybox)" '["sh"]'
+    expect_eq "one layer" "$(dk i image inspect -f '{{len .RootFS.Layers}}' busybox)" 1
+    expect_match "history" "$(dk i history busybox)" "busybox-static"
+    stop_daemon i
+    rm -rf "$WORK/d-j"; start_daemon j
+    dk j pull busybox >/dev/null 2>&1
+    expect_eq "the same busybox gives the same image id in another daemon" "$(dk j image inspect -f '{{.Id}}' busybox)" "$id"
+    stop_daemon j
+    ensure_daemon i
+    out=$(dk i pull alpine 2>&1)
+    expect_match "other pulls fail clearly (no registry support yet)" "$out" "pull access denied for alpine"
+}
+
+t_tag_rmi() {
+    ensure_daemon r
+    dk() { local n=$1; shift; DOCKER_HOST="unix://$SOCK_r" "$DOCKER" "$@"; }
+    dk i pull busybox >/dev/null 2>&1
+    dk i tag busybox mybox:1
+    expect_rc "docker tag" $? 0
+    dk i tag busybox localhost:5000/ns/mybox:2
+    expect_match "tags listed" "$(dk i images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" "busybox:latest localhost:5000/ns/mybox:2 mybox:1"
+    out=$(dk i rmi "$(dk i image inspect -f '{{.Id}}' busybox)" 2>&1)
+    expect_match "rmi by id with several tags needs -f" "$out" "must be forced"
+    expect_eq "rmi of a tag untags" "$(dk i rmi mybox:1)" "Untagged: mybox:1"
+    out=$(dk i rmi nosuch 2>&1); rc=$?
+    expect_rc "rmi of a missing image fails" "$rc" 1
+    expect_match "with docker's message" "$out" "No such image: nosuch:latest"
+    out=$(dk i tag busybox 'Bad:Name' 2>&1)
+    expect_match "a bad reference is refused" "$out" "invalid reference format"
+    dk i rmi localhost:5000/ns/mybox:2 >/dev/null
+    out=$(dk i rmi busybox)
+    expect_match "the last tag deletes the image" "$out" "Deleted: sha256:"
+    expect_eq "nothing left" "$(dk i images -q)" ""
+    expect_eq "no layer left on disk" "$(ls "$WORK/d-r/data/layers" 2>/dev/null | wc -l)" 0
+    unset -f dk
+    . "$(dirname "$0")/daemon-lib.sh"
+}
+
+t_save_load_import() {
+    ensure_daemon i
+    dk i pull busybox >/dev/null 2>&1
+    local id; id=$(dk i image inspect -f '{{.Id}}' busybox)
+    dk i save -o "$WORK/bb.tar" busybox
+    expect_rc "docker save -o" $? 0
+    expect_true "the tarball has manifest.json and index.json" bash -c "tar tf '$WORK/bb.tar' | grep -qx manifest.json && tar tf '$WORK/bb.tar' | grep -qx index.json"
+    dk i rmi busybox >/dev/null
+    out=$(dk i load -i "$WORK/bb.tar")
+    expect_eq "docker load" "$out" "Loaded image: busybox:latest"
+    expect_eq "the same id after the round trip" "$(dk i image inspect -f '{{.Id}}' busybox)" "$id"
+    gzip -c "$WORK/bb.tar" >"$WORK/bb.tar.gz"
+    dk i rmi busybox >/dev/null
+    expect_eq "docker load of a gzip tarball" "$(dk i load <"$WORK/bb.tar.gz")" "Loaded image: busybox:latest"
+    # import a rootfs tarball with changes
+    tar -C "$BASE/rootfs" -cf "$WORK/rootfs.tar" .
+    dk i import -c 'CMD ["/probe", "echo", "hi"]' -c 'ENV A=1' -m "test import" "$WORK/rootfs.tar" imported:v1 >"$WORK/imp.out"
+    expect_rc "docker import with --change" $? 0
+    expect_eq "import sets Cmd" "$(dk i image inspect -f '{{json .Config.Cmd}}' imported:v1)" '["/probe","echo","hi"]'
+    expect_match "import sets Env" "$(dk i image inspect -f '{{json .Config.Env}}' imported:v1)" '"A=1"'
+    zstd -q -c "$WORK/rootfs.tar" >"$WORK/rootfs.tar.zst" 2>/dev/null && {
+        cat "$WORK/rootfs.tar.zst" | dk i import - imported:zst >/dev/null
+        expect_rc "docker import of a zstd tarball from stdin" $? 0
+    }
+    expect_match "system df counts the images" "$(dk i system df --format '{{.Type}} {{.TotalCount}}' | head -1)" "Images [23]"
+}
+
+t_events() {
+    ensure_daemon i
+    dk i pull busybox >/dev/null 2>&1
+    local t0; t0=$(date +%s)
+    dk i tag busybox evtest:1
+    dk i rmi evtest:1 >/dev/null
+    sleep 1
+    out=$(dk i events --since "$t0" --until "$(date +%s)" --filter type=image --format '{{.Action}} {{.Actor.Attributes.name}}')
+    expect_match "tag event" "$out" "tag evtest:1"
+    expect_match "untag event" "$out" "untag evtest:1"
+}
+
+t_bad_input() {
+    ensure_daemon i
+    head -c 10000 /dev/urandom >"$WORK/junk.tar"
+    out=$(dk i load -i "$WORK/junk.tar" 2>&1); rc=$?
+    expect_rc "load of junk fails" "$rc" 1
+    expect_match "with a message" "$out" "invalid tar|invalid archive"
+    dk i pull busybox >/dev/null 2>&1
+    dk i save busybox | head -c 50000 >"$WORK/trunc.tar"
+    out=$(dk i load -i "$WORK/trunc.tar" 2>&1); rc=$?
+    expect_rc "load of a truncated tarball fails" "$rc" 1
+    expect_eq "and loads nothing new" "$(dk i images -q | wc -l)" "$(dk i images -q | wc -l)"
+    out=$(api i -w '%{http_code}' "http://d/images/Bad:Name/json")
+    expect_match "inspect of a bad reference: 400" "$out" "400$"
+    out=$(api i -w '%{http_code}' "http://d/images/nosuch/json")
+    expect_match "inspect of a missing image: 404 No such image" "$out" 'No such image: nosuch:latest"}.*404$'
+    out=$(api i -w '%{http_code}' "http://d/images/json?filters=%7Bbroken")
+    expect_match "broken filters: 400" "$out" "400$"
+    expect_eq "berthd is still alive" "$(api i http://d/_ping)" OK
+    expect_true "no work left in tmp" test -z "$(ls "$WORK/d-i/data/tmp")"
+}
+
+run_tests
