@@ -129,6 +129,20 @@ berth_api_image_summary(struct berth_http_request *req, const struct berth_image
     return o;
 }
 
+/* The reference filter: "busybox" matches busybox:any tag, "busybox:1*" is a glob on the tag. */
+static bool
+tag_matches(const char *familiar, char *const *refs)
+{
+    for (size_t i = 0; refs[i]; i++) {
+        size_t pl = strlen(refs[i]);
+        if (!strcmp(familiar, refs[i]) ||
+            (!strchr(refs[i], ':') && !strncmp(familiar, refs[i], pl) && familiar[pl] == ':') ||
+            (pl && refs[i][pl - 1] == '*' && !strncmp(familiar, refs[i], pl - 1)))
+            return true;
+    }
+    return false;
+}
+
 static bool
 image_matches(const struct berth_filters *f, const struct berth_image *img,
               const struct berth_image *before, const struct berth_image *since)
@@ -150,15 +164,10 @@ image_matches(const struct berth_filters *f, const struct berth_image *img,
     char *const *refs = berth_filters_get(f, "reference");
     if (refs && refs[0]) {
         bool any = false;
-        for (size_t i = 0; refs[i] && !any; i++)
-            for (size_t t = 0; img->tags && img->tags[t] && !any; t++) {
-                _cleanup_free_ char *fam = familiar_of(img->tags[t]);
-                size_t pl = strlen(refs[i]);
-                /* "busybox" matches busybox:any; "busybox:1*" a glob prefix */
-                any = !strcmp(fam, refs[i]) ||
-                      (!strchr(refs[i], ':') && !strncmp(fam, refs[i], pl) && fam[pl] == ':') ||
-                      (pl && refs[i][pl - 1] == '*' && !strncmp(fam, refs[i], pl - 1));
-            }
+        for (size_t t = 0; img->tags && img->tags[t] && !any; t++) {
+            _cleanup_free_ char *fam = familiar_of(img->tags[t]);
+            any = tag_matches(fam, refs);
+        }
         if (!any)
             return false;
     }
@@ -190,9 +199,23 @@ berth_api_images_list(struct berth_http_request *req)
         bool all = berth_http_query_bool(req, "all", false);
         (void)all; /* no intermediate images exist: every image is a top-level one */
         json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            if (image_matches(&f, imgs[i], before, since))
-                json_array_append_new(arr, berth_api_image_summary(req, imgs[i]));
+        char *const *refs = berth_filters_get(&f, "reference");
+        for (size_t i = 0; i < n; i++) {
+            if (!image_matches(&f, imgs[i], before, since))
+                continue;
+            json_t *sum = berth_api_image_summary(req, imgs[i]);
+            if (refs && refs[0]) {
+                /* as moby: only the tags that matched the reference filter are shown */
+                json_t *tags = json_object_get(sum, "RepoTags"), *kept = json_array();
+                for (size_t t = 0; t < json_array_size(tags); t++) {
+                    const char *tag = json_string_value(json_array_get(tags, t));
+                    if (tag && tag_matches(tag, refs))
+                        json_array_append_new(kept, json_string(tag));
+                }
+                json_object_set_new(sum, "RepoTags", kept);
+            }
+            json_array_append_new(arr, sum);
+        }
         berth_http_reply_json(req, 200, arr);
     }
     berth_images_free(imgs, n);

@@ -109,4 +109,40 @@ t_bad_input() {
     expect_true "no work left in tmp" test -z "$(ls "$WORK/d-i/data/tmp")"
 }
 
+# berth's own client and the real docker CLI print the same against berthd
+t_both_clients() {
+    ensure_daemon b2
+    local BERTH=$TOP/build/berth
+    bth() { "$BERTH" -H "unix://$SOCK_b2" "$@"; }
+    bth pull busybox >/dev/null 2>&1 || dk b2 pull busybox >/dev/null 2>&1
+    local cmd
+    for cmd in "images" "images -q" "images --no-trunc" "images --format {{.Repository}}:{{.Tag}}" \
+               "image inspect busybox" "history busybox" "history --no-trunc busybox" \
+               "system df" "image inspect -f {{.Id}} busybox"; do
+        expect_eq "berth and docker agree: $cmd" "$(bth $cmd 2>&1)" "$(dk b2 $cmd 2>&1)"
+    done
+    expect_eq "berth and docker agree: version (server part)" \
+        "$(bth version 2>&1 | sed -n '/^Server/,$p')" "$(dk b2 version 2>&1 | sed -n '/^Server/,$p')"
+    expect_eq "berth and docker agree: info (server part, volatile lines dropped)" \
+        "$(bth info 2>&1 | sed -n '/^Server/,$p' | grep -vE 'System Time|File Descriptors|EventsListeners|Goroutines')" \
+        "$(dk b2 info 2>&1 | sed -n '/^Server/,$p' | grep -vE 'System Time|File Descriptors|EventsListeners|Goroutines')"
+    bth tag busybox both:1
+    expect_eq "berth tag is seen by docker" "$(dk b2 images --format '{{.Repository}}:{{.Tag}}' both)" "both:1"
+    bth save -o "$WORK/both.tar" both:1
+    dk b2 rmi both:1 >/dev/null
+    expect_eq "berth load of berth save" "$(bth load -i "$WORK/both.tar")" "Loaded image: both:1"
+    tar -C "$BASE/rootfs" -cf "$WORK/both-rootfs.tar" .
+    bth import -c 'CMD ["sh"]' "$WORK/both-rootfs.tar" both:imported >/dev/null
+    expect_eq "berth import seen by docker" "$(dk b2 image inspect -f '{{json .Config.Cmd}}' both:imported)" '["sh"]'
+    expect_eq "berth rmi" "$(bth rmi both:imported | head -1)" "Untagged: both:imported"
+    out=$(bth rmi nosuch 2>&1); rc=$?
+    expect_eq "berth errors like docker" "$out ($rc)" "$(dk b2 rmi nosuch 2>&1) ($(dk b2 rmi nosuch >/dev/null 2>&1; echo $?))"
+    local t0; t0=$(date +%s)
+    bth tag busybox both:ev
+    sleep 1
+    expect_eq "berth events equal docker events" \
+        "$(bth events --since "$t0" --until "$(date +%s)" 2>&1)" "$(dk b2 events --since "$t0" --until "$(date +%s)" 2>&1)"
+    unset -f bth
+}
+
 run_tests
