@@ -29,7 +29,7 @@ CFLAGS_ALL := $(CFLAGS_BASE) $(CFLAGS)
 # the runtime links only what it needs, statically; the daemon, the client and the tests take
 # the rest dynamically
 RUNTIME_LIBS := -lseccomp -ljansson -lcap
-LIBS := -lmicrohttpd -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lpthread
+LIBS := -lmicrohttpd -lgnutls -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lpthread
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)

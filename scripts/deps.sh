@@ -2,10 +2,10 @@
 # Installs the Debian 12 packages berth needs to build and test, when missing.
 # usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
-want=(build-essential pkg-config libseccomp-dev libjansson-dev libcap-dev libmicrohttpd-dev libcurl4-openssl-dev
+want=(build-essential pkg-config libseccomp-dev libjansson-dev libcap-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
     libarchive-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev busybox-static jq)
 case "${1:-build}" in
-test) want+=(clang libclang-rt-14-dev cppcheck clang-format iproute2 procps util-linux curl zstd) ;;
+test) want+=(clang libclang-rt-14-dev cppcheck clang-format iproute2 procps util-linux curl zstd openssl) ;;
 bench) want+=(hyperfine crun runc time) ;;
 esac
 missing=()

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <grp.h>
+#include <netdb.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <poll.h>
@@ -29,6 +31,7 @@ struct berth_http_server {
     void *app;
     char *spool_dir;
     struct MHD_Daemon *daemons[MAX_LISTENERS];
+    char *tls_mem[MAX_LISTENERS * 3]; /* CA, certificate, key of each TLS listener */
     size_t n_daemons;
     atomic_bool stopping;
 };
@@ -412,6 +415,8 @@ set_early(struct berth_http_conn *hc, int status, const char *fmt, ...)
     hc->early_status = status;
 }
 
+static bool client_verified(struct MHD_Connection *c, bool *is_tls);
+
 static struct berth_http_conn *
 start_request(struct berth_http_server *srv, struct MHD_Connection *c, const char *url,
               const char *method)
@@ -433,6 +438,11 @@ start_request(struct berth_http_server *srv, struct MHD_Connection *c, const cha
     hc->req.path = hc->path ? hc->path : "/";
     hc->req.api_major = major;
     hc->req.api_minor = minor;
+    bool is_tls;
+    if (!client_verified(c, &is_tls)) {
+        set_early(hc, 403, "a client certificate signed by the daemon's CA is required");
+        return hc;
+    }
     if (bad) {
         set_early(hc, 400, "malformed API version in %s", url);
         return hc;
@@ -653,13 +663,96 @@ berth_http_listen_unix(struct berth_http_server *srv, const char *path, mode_t m
     return start_daemon(srv, fd, err);
 }
 
+/* "host:port", "[v6]:port" or ":port" (all addresses) to a listening TCP socket. */
+static int
+listen_tcp(const char *host_port, struct berth_error **err)
+{
+    char host[256] = "", port[16] = "";
+    const char *colon = strrchr(host_port, ':');
+    if (!colon || !colon[1] || strlen(colon + 1) >= sizeof(port))
+        return berth_error_setq(err, EINVAL, "invalid tcp address \"%s\": need host:port",
+                                host_port);
+    snprintf(port, sizeof(port), "%s", colon + 1);
+    size_t hl = (size_t)(colon - host_port);
+    if (hl >= sizeof(host))
+        return berth_error_setq(err, EINVAL, "invalid tcp address \"%s\"", host_port);
+    memcpy(host, host_port, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int gr = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (gr != 0)
+        return berth_error_setq(err, EINVAL,
+                                "invalid tcp address \"%s\": %s (use a numeric address)", host_port,
+                                gai_strerror(gr));
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return berth_error_set(err, e, "listen on %s", host_port);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
 int
 berth_http_listen_tls(struct berth_http_server *srv, const char *host_port, const char *ca_file,
                       const char *cert_file, const char *key_file, struct berth_error **err)
 {
-    (void)srv, (void)host_port, (void)ca_file, (void)cert_file, (void)key_file;
-    return berth_error_setq(err, EOPNOTSUPP,
-                            "TCP listeners with TLS are not implemented yet; use a unix socket");
+    if (!ca_file || !cert_file || !key_file)
+        return berth_error_setq(err, EINVAL, "TLS needs a CA, a certificate and a key");
+    if (srv->n_daemons == MAX_LISTENERS)
+        return berth_error_setq(err, EMFILE, "too many listeners");
+    int r;
+    /* MHD keeps pointers to these for the daemon's lifetime */
+    char **keep = &srv->tls_mem[srv->n_daemons * 3];
+    if ((r = berth_read_file(ca_file, 1u << 20, &keep[0], NULL, err)) < 0 ||
+        (r = berth_read_file(cert_file, 1u << 20, &keep[1], NULL, err)) < 0 ||
+        (r = berth_read_file(key_file, 1u << 20, &keep[2], NULL, err)) < 0)
+        return berth_error_wrap(err, "TLS");
+    int fd = listen_tcp(host_port, err);
+    if (fd < 0)
+        return fd;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+            MHD_USE_TLS,
+        0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+        completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0, MHD_OPTION_HTTPS_MEM_KEY,
+        keep[2], MHD_OPTION_HTTPS_MEM_CERT, keep[1], MHD_OPTION_HTTPS_MEM_TRUST, keep[0],
+        MHD_OPTION_END);
+    if (!d) {
+        close(fd);
+        return berth_error_setq(
+            err, EINVAL, "cannot start the TLS listener on %s: check the certificate and key",
+            host_port);
+    }
+    srv->daemons[srv->n_daemons++] = d;
+    return 0;
+}
+
+/* Mutual TLS: a connection over TLS must present a certificate the CA signed. */
+static bool
+client_verified(struct MHD_Connection *c, bool *is_tls)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    *is_tls = ci && ci->tls_session;
+    if (!*is_tls)
+        return true;
+    unsigned int status = 0;
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) < 0)
+        return false;
+    return status == 0;
 }
 
 void
@@ -683,6 +776,8 @@ berth_http_server_free(struct berth_http_server *srv)
         return;
     if (srv->n_daemons)
         berth_http_server_stop(srv);
+    for (size_t i = 0; i < MAX_LISTENERS * 3; i++)
+        free(srv->tls_mem[i]);
     free(srv->spool_dir);
     free(srv);
 }

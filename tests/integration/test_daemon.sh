@@ -116,4 +116,41 @@ t_configuration() {
     expect_true "no socket left by failed starts" test ! -e "$dir/s"
 }
 
+# make_cert NAME CA_NAME EXT: a key and a certificate signed by CA_NAME (or self-signed CA)
+make_certs() {
+    local d=$WORK/tls; mkdir -p "$d"; cd "$d" || return 1
+    for ca in ca other-ca; do
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca-key.pem -out $ca.pem -days 2 -subj "/CN=berth test $ca" 2>/dev/null
+    done
+    openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj "/CN=localhost" 2>/dev/null
+    printf "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext 2>/dev/null
+    printf "extendedKeyUsage=clientAuth\n" >client.ext
+    for ca in ca other-ca; do
+        openssl req -newkey rsa:2048 -nodes -keyout client-$ca-key.pem -out client.csr -subj "/CN=client" 2>/dev/null
+        openssl x509 -req -in client.csr -CA $ca.pem -CAkey $ca-key.pem -CAcreateserial -out client-$ca.pem -days 2 -extfile client.ext 2>/dev/null
+    done
+    cd - >/dev/null
+}
+
+t_tls() {
+    command -v openssl >/dev/null || { _result 0 "mutual TLS # SKIP openssl missing"; return; }
+    make_certs
+    local d=$WORK/tls port=$((23000 + RANDOM % 2000))
+    start_daemon t -H "tcp://127.0.0.1:$port" --tlsverify --tlscacert "$d/ca.pem" \
+        --tlscert "$d/server-cert.pem" --tlskey "$d/server-key.pem"
+    wait_for curl -s -o /dev/null --cacert "$d/ca.pem" "https://127.0.0.1:$port/_ping"
+    local tlsargs=(--tlsverify --tlscacert "$d/ca.pem" --tlscert "$d/client-ca.pem" --tlskey "$d/client-ca-key.pem" -H "tcp://127.0.0.1:$port")
+    expect_eq "docker --tlsverify over TCP with a client certificate" "$(DOCKER_HOST= "$DOCKER" "${tlsargs[@]}" version --format '{{.Server.Version}}')" 0.1.0
+    expect_eq "berth --tlsverify over TCP" "$("$TOP/build/berth" "${tlsargs[@]}" version --format '{{.Server.Version}}' 2>&1)" 0.1.0
+    out=$(curl -s --cacert "$d/ca.pem" "https://127.0.0.1:$port/_ping")
+    expect_match "no client certificate: refused" "$out" "client certificate signed by the daemon's CA is required"
+    out=$(curl -s --cacert "$d/ca.pem" --cert "$d/client-other-ca.pem" --key "$d/client-other-ca-key.pem" "https://127.0.0.1:$port/_ping" 2>&1)
+    expect_nomatch "a certificate from another CA: refused" "$out" "^OK$"
+    out=$(curl -s --max-time 3 "http://127.0.0.1:$port/_ping" 2>&1); rc=$?
+    expect_true "plain HTTP on the TLS port gets no answer" test "$out" != OK
+    expect_eq "the unix socket still works" "$(api t http://d/_ping)" OK
+    stop_daemon t
+}
+
 run_tests
