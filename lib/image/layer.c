@@ -858,6 +858,33 @@ child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver d
     _exit(rep.code ? 1 : 0);
 }
 
+/* The unpack runs in a fresh image of this same binary: forking a multithreaded daemon and then
+ * calling malloc (libarchive does) can deadlock on a lock another thread held at fork time. So
+ * the child only clears FD_CLOEXEC on its two fds and execs /proc/self/exe (async-signal-safe
+ * steps); this constructor, linked into every binary that can unpack, recognises the mode by
+ * argv[0] and the environment before main() runs. glibc passes argc, argv and envp to
+ * constructors. */
+#define UNPACK_ARGV0 "berth-layer-unpack"
+#define UNPACK_ENV "BERTH_LAYER_UNPACK" /* "<tar fd>:<report fd>:<driver>:<tar size>:<dir>" */
+
+static __attribute__((constructor)) void
+unpack_hook(int argc, char **argv, char **envp)
+{
+    if (argc < 1 || !argv || !argv[0] || strcmp(argv[0], UNPACK_ARGV0) != 0)
+        return;
+    const char *spec = getenv(UNPACK_ENV);
+    if (!spec)
+        return;
+    int tar_fd, report_fd, driver, consumed = 0;
+    long long tar_size;
+    if (sscanf(spec, "%d:%d:%d:%lld:%n", &tar_fd, &report_fd, &driver, &tar_size, &consumed) != 4 ||
+        consumed == 0 || tar_fd < 0 || report_fd < 0 ||
+        (driver != BERTH_DRIVER_OVERLAY2 && driver != BERTH_DRIVER_VFS))
+        _exit(127);
+    (void)envp;
+    child_main(tar_fd, report_fd, spec + consumed, (enum berth_driver)driver, tar_size);
+}
+
 int
 berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, int64_t *ret_size,
                    struct berth_error **err)
@@ -871,11 +898,35 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
     if (pipe2(p, O_CLOEXEC) < 0)
         return berth_error_set(err, errno, "unpack layer: pipe");
     _cleanup_close_ int rd = p[0], wr = p[1];
+    /* everything the child needs is prepared here, before fork */
+    _cleanup_free_ char *spec = NULL;
+    if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%lld:%s", tar_fd, wr, (int)driver,
+                 (long long)st.st_size, diff_path) < 0)
+        return berth_error_set(err, ENOMEM, "unpack layer");
+    size_t n_env = 0;
+    for (char **e = environ; e && *e; e++)
+        n_env++;
+    _cleanup_free_ char **envp = calloc(n_env + 2, sizeof(char *));
+    if (!envp)
+        return berth_error_set(err, ENOMEM, "unpack layer");
+    size_t k = 0;
+    for (char **e = environ; e && *e; e++)
+        if (!berth_str_has_prefix(*e, UNPACK_ENV "="))
+            envp[k++] = *e;
+    envp[k] = spec;
+    char *argv[] = {(char *)UNPACK_ARGV0, NULL};
+    struct unpack_report fail = {.code = EIO};
+    snprintf(fail.msg, sizeof(fail.msg), "unpack layer: cannot execute /proc/self/exe");
     pid_t pid = fork();
     if (pid < 0)
         return berth_error_set(err, errno, "unpack layer: fork");
-    if (pid == 0)
-        child_main(tar_fd, wr, diff_path, driver, (int64_t)st.st_size);
+    if (pid == 0) {
+        if (fcntl(tar_fd, F_SETFD, 0) == 0 && fcntl(wr, F_SETFD, 0) == 0)
+            execve("/proc/self/exe", argv, envp);
+        fail.code = errno;
+        (void)!write(wr, &fail, sizeof(fail));
+        _exit(127);
+    }
     berth_closep(&wr);
     struct unpack_report rep;
     ssize_t n = berth_read_all(rd, &rep, sizeof(rep));

@@ -41,8 +41,10 @@ int berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_i
 int berth_layer_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err);
 
 /* Extracts the uncompressed tar in tar_fd (a regular file) into the directory diff_path, in a
- * child process chrooted there. ret_size: total bytes of the regular files the tar carries
- * (this layer's own content, whatever the driver). Errors name the entry:
+ * child process chrooted there: fork, then exec of /proc/self/exe (so a multithreaded caller is
+ * safe), recognised by a constructor in layer.c before main() runs. ret_size: total bytes of the
+ * regular files the tar carries (this layer's own content, whatever the driver). The child's
+ * errors come back over a pipe and name the entry:
  *   layer entry "../x": path escapes the layer */
 int berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver,
                        int64_t *ret_size, struct berth_error **err);
