@@ -34,6 +34,7 @@ struct berth_http_server {
     char *tls_mem[MAX_LISTENERS * 3]; /* CA, certificate, key of each TLS listener */
     size_t n_daemons;
     atomic_bool stopping;
+    atomic_int active; /* requests between their headers and their completion */
 };
 
 /* Per request state, from the headers to the completion callback. */
@@ -424,6 +425,7 @@ start_request(struct berth_http_server *srv, struct MHD_Connection *c, const cha
     struct berth_http_conn *hc = calloc(1, sizeof(*hc));
     if (!hc)
         return NULL;
+    atomic_fetch_add(&srv->active, 1);
     hc->srv = srv;
     hc->mhd = c;
     hc->spool_fd = -1;
@@ -560,6 +562,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     struct berth_http_conn *hc = *con_cls;
     if (!hc)
         return;
+    atomic_fetch_sub(&hc->srv->active, 1);
     free(hc->path);
     free(hc->req.param);
     free(hc->body);
@@ -584,6 +587,7 @@ berth_http_server_new(const struct berth_route *routes, size_t n_routes, void *a
     srv->app = app;
     srv->spool_dir = strdup(spool_dir);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->active, 0);
     *ret = srv;
     return 0;
 }
@@ -596,8 +600,9 @@ start_daemon(struct berth_http_server *srv, int fd, struct berth_error **err)
         return berth_error_setq(err, EMFILE, "too many listeners");
     }
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, NULL,
-        NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+            MHD_USE_ITC,
+        0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
         completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
     if (!d) {
@@ -759,13 +764,21 @@ void
 berth_http_server_stop(struct berth_http_server *srv)
 {
     atomic_store(&srv->stopping, true);
-    for (size_t i = 0; i < srv->n_daemons; i++) {
-        int fd = MHD_quiesce_daemon(srv->daemons[i]);
-        if (fd >= 0)
-            close(fd);
-    }
+    /* stop accepting; the listening sockets may only be closed after MHD_stop_daemon */
+    int listen_fds[MAX_LISTENERS];
     for (size_t i = 0; i < srv->n_daemons; i++)
+        listen_fds[i] = MHD_quiesce_daemon(srv->daemons[i]);
+    /* let the requests in flight finish (streams end by themselves once stopping is set), as
+     * long as dockerd's default shutdown timeout */
+    for (int waited = 0; atomic_load(&srv->active) > 0 && waited < 15000; waited += 50) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < srv->n_daemons; i++) {
         MHD_stop_daemon(srv->daemons[i]);
+        if (listen_fds[i] != MHD_INVALID_SOCKET)
+            close(listen_fds[i]);
+    }
     srv->n_daemons = 0;
 }
 

@@ -116,6 +116,29 @@ t_configuration() {
     expect_true "no socket left by failed starts" test ! -e "$dir/s"
 }
 
+# regression: SIGTERM cut uploads in progress (MHD_stop_daemon closes connections)
+t_sigterm_finishes_requests() {
+    local dir=$WORK/big
+    mkdir -p "$dir/content"
+    head -c 300000000 /dev/zero >"$dir/content/zeros"
+    tar -C "$dir/content" -cf "$dir/big.tar" .
+    rm -rf "$WORK/d-s"
+    start_daemon s
+    (dk s import "$dir/big.tar" inflight:1 >"$dir/out" 2>&1; echo "rc=$?" >>"$dir/out") &
+    local bg=$!
+    sleep 0.5
+    kill -TERM "$(cat "$WORK/d-s/launcher.pid")"
+    wait "$bg"
+    expect_match "an import in flight at SIGTERM completes" "$(cat "$dir/out")" "^sha256:[0-9a-f]{64}"$'\n'"rc=0$"
+    wait_for bash -c "! kill -0 $(cat "$WORK/d-s/launcher.pid") 2>/dev/null"
+    expect_true "and the daemon then exits" bash -c "! kill -0 $(cat "$WORK/d-s/launcher.pid") 2>/dev/null"
+    rm -f "$WORK/d-s/launcher.pid"
+    start_daemon s
+    expect_eq "the image is there after the restart" "$(dk s images --format '{{.Repository}}:{{.Tag}}')" "inflight:1"
+    stop_daemon s
+    rm -rf "$dir"
+}
+
 # make_cert NAME CA_NAME EXT: a key and a certificate signed by CA_NAME (or self-signed CA)
 make_certs() {
     local d=$WORK/tls; mkdir -p "$d"; cd "$d" || return 1
