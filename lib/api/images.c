@@ -330,15 +330,14 @@ berth_api_image_history(struct berth_http_request *req)
         int64_t size = 0;
         if (!empty && layer > 0) {
             layer--;
-            size = -1;
+            size = img->layer_sizes ? img->layer_sizes[layer] : 0;
         }
-        (void)size;
         json_t *e = json_pack(
             "{s:s,s:I,s:s,s:o,s:I,s:s}", "Id", json_array_size(out) == 0 ? img->id : "<missing>",
             "Created", (json_int_t)parse_rfc3339(json_string_value(json_object_get(h, "created"))),
             "CreatedBy", json_string_value(json_object_get(h, "created_by")) ?: "", "Tags",
             json_array_size(out) == 0 ? familiar_array(img->tags) : json_null(), "Size",
-            (json_int_t)0, "Comment", json_string_value(json_object_get(h, "comment")) ?: "");
+            (json_int_t)size, "Comment", json_string_value(json_object_get(h, "comment")) ?: "");
         json_array_append_new(out, e);
     }
     if (json_array_size(out) == 0)
@@ -346,8 +345,6 @@ berth_api_image_history(struct berth_http_request *req)
                                              (json_int_t)img->created, "CreatedBy", "", "Tags",
                                              familiar_array(img->tags), "Size",
                                              (json_int_t)img->size, "Comment", ""));
-    else
-        json_object_set_new(json_array_get(out, 0), "Size", json_integer(img->size));
     berth_image_free(img);
     berth_http_reply_json(req, 200, out);
 }

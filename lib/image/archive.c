@@ -390,10 +390,29 @@ load_image(struct berth_store *store, int root, const char *config_path, json_t 
     return 0;
 }
 
+/* Nested indexes deeper than this are refused (Docker writes one level, multi-platform images
+ * two). An index that contains itself is refused and one met again is not walked twice, so the
+ * work stays linear in the archive's size whatever the nesting. */
+#define INDEX_DEPTH_MAX 8
+
+struct index_walk {
+    const char *path[INDEX_DEPTH_MAX]; /* the nested indexes being walked, outermost first */
+    size_t depth;
+    char **seen; /* every nested index walked so far */
+};
+
+/* A blob's path in the layout: blobs/<algorithm>/<hex>. digest must be valid. */
+static void
+blob_path(const char *digest, char out[256])
+{
+    const char *colon = strchr(digest, ':');
+    snprintf(out, 256, "blobs/%.*s/%s", (int)(colon - digest), digest, colon + 1);
+}
+
 /* The OCI image layout: index.json -> manifests -> config and layers, all blobs. */
 static int
-load_oci_layout(struct berth_store *store, int root, json_t *index, json_t *loaded,
-                struct berth_error **err)
+load_oci_layout(struct berth_store *store, int root, json_t *index, struct index_walk *walk,
+                json_t *loaded, struct berth_error **err)
 {
     json_t *manifests = json_object_get(index, "manifests");
     if (!json_is_array(manifests))
@@ -406,7 +425,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, json_t *load
         if (!digest || !berth_digest_valid(digest))
             return berth_error_setq(err, EINVAL, "invalid archive: bad manifest digest");
         char path[256];
-        snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+        blob_path(digest, path);
         json_t *manifest = NULL;
         int r = read_json_in(root, path, &manifest, err);
         if (r < 0)
@@ -414,7 +433,23 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, json_t *load
         const char *mt = json_string_value(json_object_get(manifest, "mediaType"));
         if (mt && strstr(mt, "index")) {
             /* a nested index (multi-platform): take its entries too */
-            r = load_oci_layout(store, root, manifest, loaded, err);
+            bool seen = false;
+            for (size_t k = 0; k < walk->depth; k++)
+                if (!strcmp(walk->path[k], digest))
+                    r = berth_error_setq(err, EINVAL, "invalid archive: index %s contains itself",
+                                         digest);
+            for (size_t k = 0; walk->seen && walk->seen[k]; k++)
+                seen |= !strcmp(walk->seen[k], digest);
+            if (r == 0 && !seen && walk->depth == INDEX_DEPTH_MAX)
+                r = berth_error_setq(err, EINVAL, "invalid archive: indexes nested deeper than %d",
+                                     INDEX_DEPTH_MAX);
+            if (r == 0 && !seen && berth_strv_push(&walk->seen, digest) < 0)
+                r = berth_error_set(err, ENOMEM, "load");
+            if (r == 0 && !seen) {
+                walk->path[walk->depth++] = digest;
+                r = load_oci_layout(store, root, manifest, walk, loaded, err);
+                walk->depth--;
+            }
             json_decref(manifest);
             if (r < 0)
                 return r;
@@ -437,11 +472,11 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, json_t *load
             if (!d || !berth_digest_valid(d))
                 break;
             char lp[256];
-            snprintf(lp, sizeof(lp), "blobs/sha256/%s", d + 7);
+            blob_path(d, lp);
             json_array_append_new(layers, json_string(lp));
         }
         char cfg_path[256];
-        snprintf(cfg_path, sizeof(cfg_path), "blobs/sha256/%s", cfg + 7);
+        blob_path(cfg, cfg_path);
         json_t *ann = json_object_get(desc, "annotations");
         const char *name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
         json_t *tags = name ? json_pack("[s]", name) : json_array();
@@ -455,6 +490,16 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, json_t *load
             return r;
     }
     return 0;
+}
+
+/* Hands a local error over to the caller's err (or frees it). */
+static void
+pass_error(struct berth_error **err, struct berth_error *local)
+{
+    if (err && !*err)
+        *err = local;
+    else
+        berth_error_free(local);
 }
 
 int
@@ -475,7 +520,13 @@ berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json
     }
     json_t *manifest = NULL;
     struct berth_error *local = NULL;
-    if (read_json_in(root, "manifest.json", &manifest, &local) == 0) {
+    r = read_json_in(root, "manifest.json", &manifest, &local);
+    if (r < 0 && r != -ENOENT) {
+        /* a manifest.json that is there but unreadable is the error, not a missing index.json */
+        pass_error(err, local);
+        goto out;
+    }
+    if (r == 0) {
         if (!json_is_array(manifest)) {
             r = berth_error_setq(err, EINVAL, "invalid archive: manifest.json is not an array");
         } else {
@@ -502,12 +553,20 @@ berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json
         json_decref(manifest);
     } else {
         berth_error_free(local);
+        local = NULL;
         json_t *index = NULL;
-        if ((r = read_json_in(root, "index.json", &index, NULL)) < 0)
+        r = read_json_in(root, "index.json", &index, &local);
+        if (r == -ENOENT) {
+            berth_error_free(local);
             r = berth_error_setq(err, EINVAL,
                                  "invalid archive: neither manifest.json nor index.json found");
-        else
-            r = load_oci_layout(store, root, index, loaded, err);
+        } else if (r < 0) {
+            pass_error(err, local);
+        } else {
+            struct index_walk walk = {.depth = 0};
+            r = load_oci_layout(store, root, index, &walk, loaded, err);
+            berth_strv_free(walk.seen);
+        }
         json_decref(index);
     }
 out:

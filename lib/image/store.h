@@ -31,6 +31,7 @@ struct berth_image {
     char **digests;  /* repo digests ("docker.io/library/busybox@sha256:...") */
     char **diff_ids; /* the layers, base first */
     char **chain_ids;
+    int64_t *layer_sizes;  /* unpacked size of each layer, as diff_ids */
     char *parent;          /* parent image id or NULL */
     struct json_t *config; /* the parsed config blob */
 };

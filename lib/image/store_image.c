@@ -381,14 +381,23 @@ load_image(struct berth_store *s, const char *id, struct berth_image **ret,
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = berth_store_db_prep(
             s, &st, err,
-            "SELECT l.diff_id, l.chain_id FROM image_layers il "
+            "SELECT l.diff_id, l.chain_id, l.size FROM image_layers il "
             "JOIN layers l ON l.chain_id = il.chain_id WHERE il.image_id = ? ORDER BY il.idx",
             1, id);
         int rc = SQLITE_DONE;
+        size_t n = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (berth_strv_push(&img->diff_ids, (const char *)sqlite3_column_text(st, 0)) < 0 ||
-                berth_strv_push(&img->chain_ids, (const char *)sqlite3_column_text(st, 1)) < 0)
+            int64_t *sizes = realloc(img->layer_sizes, (n + 1) * sizeof(int64_t));
+            if (!sizes ||
+                berth_strv_push(&img->diff_ids, (const char *)sqlite3_column_text(st, 0)) < 0 ||
+                berth_strv_push(&img->chain_ids, (const char *)sqlite3_column_text(st, 1)) < 0) {
+                if (sizes)
+                    img->layer_sizes = sizes;
                 r = berth_error_set(err, ENOMEM, "load image");
+                break;
+            }
+            img->layer_sizes = sizes;
+            img->layer_sizes[n++] = sqlite3_column_int64(st, 2);
         }
         if (r == 0 && rc != SQLITE_DONE)
             r = berth_store_db_error(s, err, "query layers");
@@ -473,6 +482,7 @@ berth_image_free(struct berth_image *img)
     berth_strv_free(img->digests);
     berth_strv_free(img->diff_ids);
     berth_strv_free(img->chain_ids);
+    free(img->layer_sizes);
     free(img->parent);
     if (img->config)
         json_decref(img->config);

@@ -14,6 +14,7 @@ t_default_image() {
     expect_eq "its config runs sh" "$(dk i image inspect -f '{{json .Config.Cmd}}' busybox)" '["sh"]'
     expect_eq "one layer" "$(dk i image inspect -f '{{len .RootFS.Layers}}' busybox)" 1
     expect_match "history" "$(dk i history busybox)" "busybox-static"
+    expect_match "history shows the layer's size" "$(dk i history --format '{{.Size}}' busybox | head -1)" "^[1-9][0-9.]*[kM]B$"
     stop_daemon i
     rm -rf "$WORK/d-j"; start_daemon j
     dk j pull busybox >/dev/null 2>&1
