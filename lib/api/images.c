@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,46 +588,275 @@ error_message(const char *text)
     return json_pack("{s:{s:s},s:s}", "errorDetail", "message", text, "error", text);
 }
 
+/* ---- load and import: the work runs in a thread while its messages stream out ---- */
+
+struct job {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    char *buf;
+    size_t len, cap, off;
+    bool done;
+    int refs; /* the stream and the worker */
+    struct berth_daemon *daemon;
+    struct berth_http_request *req;
+    bool is_import, quiet;
+    int fd;          /* import: the tarball */
+    char work[4096]; /* load: the unpacked archive */
+    char **changes;
+    char *message, *ref;
+};
+
+static void
+job_unref(struct job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->lock);
+    if (!last)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->work[0])
+        (void)berth_rm_rf(j->work, NULL);
+    berth_strv_free(j->changes);
+    free(j->message);
+    free(j->ref);
+    free(j->buf);
+    pthread_cond_destroy(&j->cond);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+/* Appends one message (stolen) to the stream: moby ends each with CRLF. */
+static void
+job_push(struct job *j, json_t *msg)
+{
+    char *t = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(msg);
+    if (!t)
+        return;
+    size_t l = strlen(t);
+    pthread_mutex_lock(&j->lock);
+    if (j->len + l + 2 > j->cap) {
+        size_t ncap = (j->cap ? j->cap : 4096);
+        while (ncap < j->len + l + 2)
+            ncap *= 2;
+        char *nb = realloc(j->buf, ncap);
+        if (nb) {
+            j->buf = nb;
+            j->cap = ncap;
+        }
+    }
+    if (j->len + l + 2 <= j->cap) {
+        memcpy(j->buf + j->len, t, l);
+        memcpy(j->buf + j->len + l, "\r\n", 2);
+        j->len += l + 2;
+    }
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    free(t);
+}
+
+static void
+human_size(int64_t n, char *out, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1000 && u < 4)
+        v /= 1000, u++;
+    snprintf(out, len, "%.4g%s", v, units[u]);
+}
+
+static void
+job_progress(void *cls, const char *id, const char *status, int64_t current, int64_t total)
+{
+    struct job *j = cls;
+    if (j->quiet)
+        return;
+    /* the rendered bar docker still sends: [=====>     ]  1.2MB/3.4MB */
+    char bar[51], cur[32], tot[32], text[128];
+    int filled = total > 0 ? (int)(50 * current / total) : 0;
+    for (int i = 0; i < 50; i++)
+        bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
+    bar[50] = '\0';
+    human_size(current, cur, sizeof(cur));
+    human_size(total, tot, sizeof(tot));
+    snprintf(text, sizeof(text), "[%s] %10s/%s", bar, cur, tot);
+    job_push(j, json_pack("{s:s,s:{s:I,s:I},s:s,s:s}", "status", status, "progressDetail",
+                          "current", (json_int_t)current, "total", (json_int_t)total, "progress",
+                          text, "id", id));
+}
+
+/* Workers still running: the daemon waits for them before it closes the store. */
+static atomic_int running_jobs;
+
+void
+berth_api_jobs_wait(int timeout_ms)
+{
+    for (int waited = 0; atomic_load(&running_jobs) > 0 && waited < timeout_ms; waited += 20) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void *
+job_main(void *arg)
+{
+    struct job *j = arg;
+    struct berth_daemon *d = j->daemon;
+    struct berth_progress progress = {.fn = job_progress, .cls = j};
+    struct berth_error *err = NULL;
+    if (!j->is_import) {
+        json_t *loaded = NULL;
+        if (berth_archive_load_unpacked(d->store, j->work, &progress, &loaded, &err) == 0) {
+            size_t i;
+            json_t *img;
+            json_array_foreach(loaded, i, img)
+            {
+                const char *id = json_string_value(json_object_get(img, "id"));
+                json_t *tags = json_object_get(img, "tags");
+                char line[1024];
+                if (json_array_size(tags) == 0) {
+                    snprintf(line, sizeof(line), "Loaded image ID: %s\n", id);
+                    job_push(j, json_pack("{s:s}", "stream", line));
+                }
+                size_t k;
+                json_t *t;
+                json_array_foreach(tags, k, t)
+                {
+                    snprintf(line, sizeof(line), "Loaded image: %s\n", json_string_value(t));
+                    job_push(j, json_pack("{s:s}", "stream", line));
+                }
+                berth_events_publish(d->events, "image", "load", id, NULL, NULL);
+            }
+            json_decref(loaded);
+        }
+        j->work[0] = '\0'; /* removed by the load */
+    } else {
+        char id[72];
+        if (berth_archive_import(d->store, j->fd, (const char *const *)j->changes, j->message, "-",
+                                 &progress, id, &err) == 0) {
+            if (j->ref && berth_store_tag(d->store, id, j->ref, &err) == 0) {
+                _cleanup_free_ char *fam = familiar_of(j->ref);
+                berth_events_publish(d->events, "image", "tag", id, NULL,
+                                     json_pack("{s:s}", "name", fam));
+            }
+            if (!err) {
+                berth_events_publish(d->events, "image", "import", id, NULL, NULL);
+                job_push(j, json_pack("{s:s}", "status", id));
+            }
+        }
+    }
+    if (err) {
+        job_push(j, error_message(err->msg));
+        berth_error_free(err);
+    }
+    pthread_mutex_lock(&j->lock);
+    j->done = true;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    job_unref(j);
+    atomic_fetch_sub(&running_jobs, 1);
+    return NULL;
+}
+
+static ssize_t
+job_produce(void *cls, char *buf, size_t max)
+{
+    struct job *j = cls;
+    pthread_mutex_lock(&j->lock);
+    while (j->off == j->len && !j->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&j->cond, &j->lock, &ts);
+        if (j->off == j->len && !j->done) {
+            /* a client that left does not stop the work: the image still lands */
+            pthread_mutex_unlock(&j->lock);
+            if (berth_http_peer_closed(j->req))
+                return -1;
+            pthread_mutex_lock(&j->lock);
+        }
+    }
+    ssize_t n = -1;
+    if (j->off < j->len) {
+        size_t k = j->len - j->off < max ? j->len - j->off : max;
+        memcpy(buf, j->buf + j->off, k);
+        j->off += k;
+        n = (ssize_t)k;
+    }
+    pthread_mutex_unlock(&j->lock);
+    return n;
+}
+
+static void
+job_stream_free(void *cls)
+{
+    job_unref(cls);
+}
+
+static struct job *
+job_new(struct berth_http_request *req)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    j->refs = 2;
+    j->fd = -1;
+    j->daemon = daemon_of(req);
+    j->req = req;
+    return j;
+}
+
+static void
+job_start(struct berth_http_request *req, struct job *j)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    atomic_fetch_add(&running_jobs, 1);
+    if (pthread_create(&t, &attr, job_main, j) != 0) {
+        atomic_fetch_sub(&running_jobs, 1);
+        pthread_attr_destroy(&attr);
+        j->refs = 1;
+        job_unref(j);
+        berth_http_reply_error(req, 500, "cannot start a worker thread");
+        return;
+    }
+    pthread_attr_destroy(&attr);
+    berth_http_reply_stream(req, 200, "application/json", job_produce, j, job_stream_free);
+}
+
 void
 berth_api_images_load(struct berth_http_request *req)
 {
     struct berth_daemon *d = daemon_of(req);
-    char work[4096];
+    struct job *j = job_new(req);
+    if (!j) {
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
     static int counter;
-    snprintf(work, sizeof(work), "%s/tmp/load-%d-%d", d->cfg.data_root, (int)getpid(),
+    snprintf(j->work, sizeof(j->work), "%s/tmp/load-%d-%d", d->cfg.data_root, (int)getpid(),
              __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    json_t *loaded = NULL;
+    j->quiet = berth_http_query_bool(req, "quiet", false);
     struct berth_error *err = NULL;
-    if (berth_archive_load(d->store, req->body_fd, work, &loaded, &err) < 0) {
+    /* a malformed tarball is refused with a status before any stream starts */
+    if (berth_archive_unpack(req->body_fd, j->work, &err) < 0) {
+        j->work[0] = '\0';
+        j->refs = 1;
+        job_unref(j);
         berth_http_reply_berror(req, err);
         berth_error_free(err);
         return;
     }
-    json_t *msgs = json_array();
-    bool quiet = berth_http_query_bool(req, "quiet", false);
-    size_t i;
-    json_t *img;
-    json_array_foreach(loaded, i, img)
-    {
-        const char *id = json_string_value(json_object_get(img, "id"));
-        json_t *tags = json_object_get(img, "tags");
-        char line[1024];
-        if (json_array_size(tags) == 0) {
-            snprintf(line, sizeof(line), "Loaded image ID: %s\n", id);
-            json_array_append_new(msgs, json_pack("{s:s}", "stream", line));
-        }
-        size_t j;
-        json_t *t;
-        json_array_foreach(tags, j, t)
-        {
-            snprintf(line, sizeof(line), "Loaded image: %s\n", json_string_value(t));
-            json_array_append_new(msgs, json_pack("{s:s}", "stream", line));
-        }
-        berth_events_publish(d->events, "image", "load", id, NULL, NULL);
-    }
-    (void)quiet;
-    json_decref(loaded);
-    reply_messages(req, msgs);
+    job_start(req, j);
 }
 
 /* ---- save: the tarball is written to an unnamed file, then streamed ---- */
@@ -736,28 +966,40 @@ berth_api_images_create(struct berth_http_request *req)
                 return;
             }
         }
+        json_decref(msgs);
+        struct job *j = job_new(req);
         const char **changes = berth_http_query_all(req, "changes");
-        char id[72];
-        int r = berth_archive_import(d->store, req->body_fd, changes,
-                                     berth_http_query(req, "message"), "-", id, &err);
-        free(changes);
-        if (r == 0 && ref) {
-            _cleanup_free_ char *full = berth_reference_string(ref),
-                                *fam = berth_reference_familiar(ref);
-            r = berth_store_tag(d->store, id, full, &err);
-            if (r == 0)
-                berth_events_publish(d->events, "image", "tag", id, NULL,
-                                     json_pack("{s:s}", "name", fam));
+        const char *message = berth_http_query(req, "message");
+        if (j) {
+            j->is_import = true;
+            j->fd = fcntl(req->body_fd, F_DUPFD_CLOEXEC, 3);
+            j->changes = calloc(1, sizeof(char *));
+            for (size_t i = 0; changes && changes[i]; i++)
+                berth_strv_push(&j->changes, changes[i]);
+            j->message = message ? strdup(message) : NULL;
+            j->ref = ref ? berth_reference_string(ref) : NULL;
         }
-        if (r < 0) {
-            json_decref(msgs);
+        free(changes);
+        if (!j || j->fd < 0) {
+            if (j) {
+                j->refs = 1;
+                job_unref(j);
+            }
+            berth_http_reply_error(req, 500, "cannot start the import");
+            return;
+        }
+        /* bad --change values are refused before the stream starts */
+        json_t *probe = json_object();
+        int pr = berth_config_apply_changes(probe, (const char *const *)j->changes, &err);
+        json_decref(probe);
+        if (pr < 0) {
+            j->refs = 1;
+            job_unref(j);
             berth_http_reply_berror(req, err);
             berth_error_free(err);
             return;
         }
-        berth_events_publish(d->events, "image", "import", id, NULL, NULL);
-        json_array_append_new(msgs, json_pack("{s:s}", "status", id));
-        reply_messages(req, msgs);
+        job_start(req, j);
         return;
     }
     if (!from || !*from) {

@@ -30,5 +30,7 @@ void berth_api_images_load(struct berth_http_request *req);
 void berth_api_images_get(struct berth_http_request *req);
 void berth_api_image_get(struct berth_http_request *req);
 void berth_api_images_create(struct berth_http_request *req);
+/* Waits (up to timeout_ms) for load/import workers whose clients have gone. */
+void berth_api_jobs_wait(int timeout_ms);
 
 #endif

@@ -152,6 +152,7 @@ berth_daemon_stop(struct berth_daemon *d)
         if (berth_str_has_prefix(d->cfg.hosts[i], "unix://"))
             unlink(d->cfg.hosts[i] + 7);
     d->n_bound = 0;
+    berth_api_jobs_wait(60000);
     berth_events_free(d->events);
     d->events = NULL;
     berth_store_close(d->store);

@@ -214,7 +214,7 @@ stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (n < 0)
             return MHD_CONTENT_READER_END_OF_STREAM;
         /* nothing yet: MHD would retry at once, so wait a little here */
-        if (berth_http_client_gone(s->req))
+        if (berth_http_peer_closed(s->req))
             return MHD_CONTENT_READER_END_WITH_ERROR;
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
@@ -257,8 +257,12 @@ berth_http_reply_stream(struct berth_http_request *req, unsigned status, const c
 bool
 berth_http_client_gone(struct berth_http_request *req)
 {
-    if (berth_http_stopping(req->conn->srv))
-        return true;
+    return berth_http_stopping(req->conn->srv) || berth_http_peer_closed(req);
+}
+
+bool
+berth_http_peer_closed(struct berth_http_request *req)
+{
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!ci)

@@ -102,8 +102,11 @@ typedef ssize_t (*berth_http_produce)(void *cls, char *buf, size_t max);
 void berth_http_reply_stream(struct berth_http_request *req, unsigned status,
                              const char *content_type, berth_http_produce produce, void *cls,
                              void (*free_cls)(void *cls));
-/* Whether the client of a streaming request has gone away (peer closed). */
+/* Whether a stream should end: the client has gone away, or the server is stopping (for
+ * endless streams like /events). */
 bool berth_http_client_gone(struct berth_http_request *req);
+/* Only whether the peer closed the connection (streams of work that must finish). */
+bool berth_http_peer_closed(struct berth_http_request *req);
 /* The server of a request (for berth_http_stopping in streams). */
 struct berth_http_server *berth_http_request_server(struct berth_http_request *req);
 

@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,11 @@
 #include "image/digest.h"
 #include "image/reference.h"
 #include "image/store.h"
+
+static int add_layer_progress(struct berth_store *store, const char *parent, int fd,
+                              const struct berth_progress *progress, const char *id,
+                              const char *status, char chain[72], char diff[72],
+                              struct berth_error **err);
 
 /* manifest.json, index.json and image configs larger than this are refused */
 #define METADATA_MAX (16u << 20)
@@ -73,8 +79,8 @@ register_single_layer_image(struct berth_store *store, const char *diff_id, json
 
 int
 berth_archive_import(struct berth_store *store, int fd, const char *const *changes,
-                     const char *message, const char *source, char ret_id[72],
-                     struct berth_error **err)
+                     const char *message, const char *source, const struct berth_progress *progress,
+                     char ret_id[72], struct berth_error **err)
 {
     json_t *cfg_obj = json_object();
     int r = berth_config_apply_changes(cfg_obj, changes, err);
@@ -83,7 +89,7 @@ berth_archive_import(struct berth_store *store, int fd, const char *const *chang
         return r;
     }
     char chain[72], diff[72];
-    if ((r = berth_store_add_layer(store, NULL, fd, chain, diff, err)) < 0) {
+    if ((r = add_layer_progress(store, NULL, fd, progress, "", "Importing", chain, diff, err)) < 0) {
         json_decref(cfg_obj);
         return berth_error_wrap(err, "import");
     }
@@ -94,6 +100,61 @@ berth_archive_import(struct berth_store *store, int fd, const char *const *chang
     (void)message;
     return register_single_layer_image(store, diff, cfg_obj, created, "",
                                        message && *message ? message : comment, ret_id, err);
+}
+
+/* ---- progress: a pump thread copies the input into a pipe and counts ---- */
+
+struct pump {
+    int in, out;
+    int64_t total;
+    const struct berth_progress *progress;
+    const char *id, *status;
+};
+
+static void *
+pump_main(void *arg)
+{
+    struct pump *p = arg;
+    char buf[1 << 16];
+    int64_t done = 0, reported = 0;
+    ssize_t n;
+    while ((n = read(p->in, buf, sizeof(buf))) > 0) {
+        if (berth_write_all(p->out, buf, (size_t)n) < 0)
+            break; /* the reader stopped (an error): nothing more to do */
+        done += n;
+        if (done - reported >= (1 << 20) || done == p->total) {
+            p->progress->fn(p->progress->cls, p->id, p->status, done, p->total);
+            reported = done;
+        }
+    }
+    close(p->out);
+    return NULL;
+}
+
+/* Adds a layer from fd, reporting progress as it is read when progress is given. */
+static int
+add_layer_progress(struct berth_store *store, const char *parent, int fd,
+                   const struct berth_progress *progress, const char *id, const char *status,
+                   char chain[72], char diff[72], struct berth_error **err)
+{
+    struct stat st;
+    if (!progress || !progress->fn || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return berth_store_add_layer(store, parent, fd, chain, diff, err);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return berth_error_set(err, errno, "pipe");
+    struct pump pump = {.in = fd, .out = p[1], .total = st.st_size, .progress = progress,
+                        .id = id, .status = status};
+    progress->fn(progress->cls, id, status, 0, st.st_size);
+    pthread_t t;
+    if (pthread_create(&t, NULL, pump_main, &pump) != 0) {
+        close(p[0]), close(p[1]);
+        return berth_store_add_layer(store, parent, fd, chain, diff, err);
+    }
+    int r = berth_store_add_layer(store, parent, p[0], chain, diff, err);
+    close(p[0]); /* a pump still writing gets EPIPE and ends */
+    pthread_join(t, NULL);
+    return r;
 }
 
 /* ---- the default image ---- */
@@ -339,7 +400,8 @@ read_json_in(int root, const char *path, json_t **ret, struct berth_error **err)
 /* Adds the layers (paths inside root, base first) and the config; tags the image. */
 static int
 load_image(struct berth_store *store, int root, const char *config_path, json_t *layers,
-           json_t *tags, json_t *loaded, struct berth_error **err)
+           json_t *tags, json_t *loaded, const struct berth_progress *progress,
+           struct berth_error **err)
 {
     char parent[72] = "";
     size_t i;
@@ -351,8 +413,13 @@ load_image(struct berth_store *store, int root, const char *config_path, json_t 
         _cleanup_close_ int lfd = berth_open_in_root(root, json_string_value(l), O_RDONLY, 0);
         if (lfd < 0)
             return berth_error_set(err, -lfd, "invalid archive: layer %s", json_string_value(l));
-        char chain[72], diff[72];
-        int r = berth_store_add_layer(store, parent[0] ? parent : NULL, lfd, chain, diff, err);
+        char chain[72], diff[72], short_id[13];
+        /* docker names the row by the layer file: its digest or directory, 12 characters */
+        const char *lp = json_string_value(l), *slash = strrchr(lp, '/');
+        const char *name = slash && !strcmp(slash, "/layer.tar") ? lp : (slash ? slash + 1 : lp);
+        snprintf(short_id, sizeof(short_id), "%.12s", name);
+        int r = add_layer_progress(store, parent[0] ? parent : NULL, lfd, progress, short_id,
+                                   "Loading layer", chain, diff, err);
         if (r < 0)
             return berth_error_wrap(err, "layer %s", json_string_value(l));
         memcpy(parent, chain, sizeof(parent));
@@ -412,7 +479,7 @@ blob_path(const char *digest, char out[256])
 /* The OCI image layout: index.json -> manifests -> config and layers, all blobs. */
 static int
 load_oci_layout(struct berth_store *store, int root, json_t *index, struct index_walk *walk,
-                json_t *loaded, struct berth_error **err)
+                json_t *loaded, const struct berth_progress *progress, struct berth_error **err)
 {
     json_t *manifests = json_object_get(index, "manifests");
     if (!json_is_array(manifests))
@@ -447,7 +514,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, struct index
                 r = berth_error_set(err, ENOMEM, "load");
             if (r == 0 && !seen) {
                 walk->path[walk->depth++] = digest;
-                r = load_oci_layout(store, root, manifest, walk, loaded, err);
+                r = load_oci_layout(store, root, manifest, walk, loaded, progress, err);
                 walk->depth--;
             }
             json_decref(manifest);
@@ -481,7 +548,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, struct index
         const char *name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
         json_t *tags = name ? json_pack("[s]", name) : json_array();
         r = json_array_size(layers) == json_array_size(layer_descs)
-                ? load_image(store, root, cfg_path, layers, tags, loaded, err)
+                ? load_image(store, root, cfg_path, layers, tags, loaded, progress, err)
                 : berth_error_setq(err, EINVAL, "invalid archive: bad layer digest in %s", digest);
         json_decref(layers);
         json_decref(tags);
@@ -503,17 +570,24 @@ pass_error(struct berth_error **err, struct berth_error *local)
 }
 
 int
-berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json_t **ret_loaded,
-                   struct berth_error **err)
+berth_archive_unpack(int fd, const char *work_dir, struct berth_error **err)
 {
-    _cleanup_close_ int root = -1;
     int r = berth_mkdir_p(work_dir, 0700, err);
     if (r < 0)
         return r;
-    json_t *loaded = json_array();
     if ((r = unpack_outer(fd, work_dir, err)) < 0)
-        goto out;
-    root = open(work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        (void)berth_rm_rf(work_dir, NULL);
+    return r;
+}
+
+int
+berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
+                            const struct berth_progress *progress, json_t **ret_loaded,
+                            struct berth_error **err)
+{
+    _cleanup_close_ int root = open(work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    json_t *loaded = json_array();
+    int r = 0;
     if (root < 0) {
         r = berth_error_set(err, errno, "open %s", work_dir);
         goto out;
@@ -544,7 +618,7 @@ berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json
                 }
                 json_t *no_tags = json_array();
                 r = load_image(store, root, cfg, layers, json_is_array(tags) ? tags : no_tags,
-                               loaded, err);
+                               loaded, progress, err);
                 json_decref(no_tags);
                 if (r < 0)
                     break;
@@ -564,7 +638,7 @@ berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json
             pass_error(err, local);
         } else {
             struct index_walk walk = {.depth = 0};
-            r = load_oci_layout(store, root, index, &walk, loaded, err);
+            r = load_oci_layout(store, root, index, &walk, loaded, progress, err);
             berth_strv_free(walk.seen);
         }
         json_decref(index);
@@ -577,6 +651,16 @@ out:
     }
     *ret_loaded = loaded;
     return 0;
+}
+
+int
+berth_archive_load(struct berth_store *store, int fd, const char *work_dir, json_t **ret_loaded,
+                   struct berth_error **err)
+{
+    int r = berth_archive_unpack(fd, work_dir, err);
+    if (r < 0)
+        return r;
+    return berth_archive_load_unpacked(store, work_dir, NULL, ret_loaded, err);
 }
 
 /* ---- save ---- */

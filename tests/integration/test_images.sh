@@ -77,6 +77,24 @@ t_save_load_import() {
     expect_match "system df counts the images" "$(dk i system df --format '{{.Type}} {{.TotalCount}}' | head -1)" "Images [23]"
 }
 
+t_progress() {
+    ensure_daemon i
+    dk i pull busybox >/dev/null 2>&1
+    dk i save -o "$WORK/p.tar" busybox
+    dk i rmi busybox >/dev/null
+    local out; out=$(api i -X POST --data-binary @"$WORK/p.tar" http://d/v1.44/images/load)
+    expect_match "load streams layer progress" "$out" '"status":"Loading layer","progressDetail":\{"current":[0-9]+,"total":[0-9]+\}'
+    expect_match "and ends with the loaded image" "$out" '"stream":"Loaded image: busybox:latest\\n"'
+    out=$(api i -X POST --data-binary @"$WORK/p.tar" "http://d/v1.44/images/load?quiet=1")
+    expect_nomatch "quiet load: no progress" "$out" "Loading layer"
+    tar -C "$BASE/rootfs" -cf "$WORK/p-rootfs.tar" .
+    out=$(api i -X POST --data-binary @"$WORK/p-rootfs.tar" "http://d/v1.44/images/create?fromSrc=-&repo=prog&tag=1")
+    expect_match "import streams progress" "$out" '"status":"Importing"'
+    expect_match "and ends with the image id" "$out" '"status":"sha256:[0-9a-f]{64}"'
+    out=$(api i -w '%{http_code}' -X POST --data-binary @"$WORK/p-rootfs.tar" "http://d/v1.44/images/create?fromSrc=-&changes=BOGUS%20x")
+    expect_match "a bad change is refused before streaming (400)" "$out" "invalid change.*400$"
+}
+
 t_events() {
     ensure_daemon i
     dk i pull busybox >/dev/null 2>&1
