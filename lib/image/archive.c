@@ -89,7 +89,8 @@ berth_archive_import(struct berth_store *store, int fd, const char *const *chang
         return r;
     }
     char chain[72], diff[72];
-    if ((r = add_layer_progress(store, NULL, fd, progress, "", "Importing", chain, diff, err)) < 0) {
+    if ((r = add_layer_progress(store, NULL, fd, progress, "", "Importing", chain, diff, err)) <
+        0) {
         json_decref(cfg_obj);
         return berth_error_wrap(err, "import");
     }
@@ -143,8 +144,12 @@ add_layer_progress(struct berth_store *store, const char *parent, int fd,
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return berth_error_set(err, errno, "pipe");
-    struct pump pump = {.in = fd, .out = p[1], .total = st.st_size, .progress = progress,
-                        .id = id, .status = status};
+    struct pump pump = {.in = fd,
+                        .out = p[1],
+                        .total = st.st_size,
+                        .progress = progress,
+                        .id = id,
+                        .status = status};
     progress->fn(progress->cls, id, status, 0, st.st_size);
     pthread_t t;
     if (pthread_create(&t, NULL, pump_main, &pump) != 0) {
