@@ -18,8 +18,8 @@
  *   config2  sha256:7569080a2d61bc96c40c2485c3e15ef25449045feeeb6a86d791f08ee69df6d1  (1 and 2)
  *   manifest sha256:5cacfa03f616f9c5dc6a4e4bd37831fb709de3529748a16291ee3f2a2a087670
  *   index    sha256:a0d3ba5ebbadb858c1b5cf5a36e49de49ea12de99f0fee34fe916394457157dc  (nested)
- * laid out as blobs/sha256/<hex>, and the legacy way as <LEGACY_V1>/layer.tar, <LEGACY_V2>/layer.tar,
- * <config hex>.json and repositories. Seeds: tests/fuzz/corpus/manifest/. */
+ * laid out as blobs/sha256/<hex>, and the legacy way as <LEGACY_V1>/layer.tar,
+ * <LEGACY_V2>/layer.tar, <config hex>.json and repositories. Seeds: tests/fuzz/corpus/manifest/. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -71,8 +71,9 @@ static const char config2_text[] =
     "\"]},\"history\":[" HISTORY_1 "," HISTORY_2 "]}";
 static const char manifest_text[] =
     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" CONFIG_HEX
-    "\",\"size\":312},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+    "\"digest\":\"sha256:" CONFIG_HEX "\",\"size\":312},"
+    "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
     "\"digest\":\"sha256:" LAYER1_HEX "\",\"size\":2048}]}";
 static const char index_text[] =
     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
@@ -226,7 +227,8 @@ reset_store(void)
         seen[k] = true;
         const char *want = k == 0 ? "docker.io/library/fuzz:base" : "docker.io/library/fuzz:two";
         for (size_t t = 0; imgs[i]->tags && imgs[i]->tags[t]; t++)
-            if (strcmp(imgs[i]->tags[t], want) && berth_store_untag(store, imgs[i]->tags[t], &err) < 0)
+            if (strcmp(imgs[i]->tags[t], want) &&
+                berth_store_untag(store, imgs[i]->tags[t], &err) < 0)
                 fail("untag", err);
         for (size_t t = 0; imgs[i]->digests && imgs[i]->digests[t]; t++)
             if (berth_store_untag(store, imgs[i]->digests[t], &err) < 0)
