@@ -164,6 +164,7 @@ berth_http_status_of_errno(int code)
         return 409;
     case EINVAL:
     case EBADMSG:
+    case EILSEQ:
     case ENAMETOOLONG:
         return 400;
     case EPERM:
