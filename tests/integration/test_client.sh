@@ -11,31 +11,17 @@
 #
 # Where dockerd or the docker CLI cannot be had, the assertions print "ok N - ... # SKIP why".
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dockerd-lib.sh"
 
 ENG=$WORK/client                 # the engines' files
 BERTH=${BERTH:-$TOP/build/berth}   # BERTH=/path/to/berth to test another build
 DOCKER=/usr/local/bin/docker
-DOCKERD="" DOCKERD_PID="" CONTAINERD_PID=""
 OK=0 WHY=""
-_skipped=0
 mkdir -p "$ENG"
 SOCK=$ENG/docker.sock
 export DOCKER_CONFIG=$ENG/docker-cli DOCKER_CLI_HINTS=false
 unset DOCKER_HOST BERTH_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_API_VERSION
 
-skip() { # desc reason
-    _n=$((_n + 1)) _skipped=$((_skipped + 1))
-    echo "ok $_n - $SUITE: $1 # SKIP $2"
-}
-wait_secs() {
-    local secs=$1; shift
-    local end=$((SECONDS + secs))
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.1
-    done
-}
 d() { timeout 60 "$DOCKER" -H "unix://$SOCK" "$@"; }
 b() { timeout 60 "$BERTH" -H "unix://$SOCK" "$@"; }
 # Runs a command under a pseudo-terminal of 30x100; CR and NUL removed.
@@ -62,97 +48,23 @@ same() { # desc args...
 
 # ---------------------------------------------------------------- the engines
 
-_created=()   # host paths that we made and remove at the end (when empty)
-for p in /run/containerd /run/docker /etc/docker/key.json; do
-    [ -e "$p" ] || _created+=("$p")
-done
-
-install_engines() {
-    local need=()
-    command -v containerd >/dev/null || need+=(containerd)
-    for DOCKERD in /usr/sbin/dockerd /usr/bin/dockerd ""; do [ -x "$DOCKERD" ] && break; done
-    [ -n "$DOCKERD" ] || need+=(docker.io)
-    command -v script >/dev/null || need+=(bsdutils)
-    [ ${#need[@]} = 0 ] && return 0
-    # no service may start from a postinst: policy-rc.d refuses (removed again if it is ours)
-    local policy=0 rc=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
-    fi
-    {
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-    } >"$ENG/apt.log" 2>&1 </dev/null || rc=$?
-    [ $policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-    for DOCKERD in /usr/sbin/dockerd /usr/bin/dockerd ""; do [ -x "$DOCKERD" ] && break; done
-    return $rc
-}
+note_created /run/containerd /run/docker /etc/docker/key.json
 
 start_engines() {
-    mkdir -p "$ENG/containerd" "$DOCKER_CONFIG"
-    cat >"$ENG/containerd.toml" <<EOF
-version = 2
-root = "$ENG/containerd/root"
-state = "$ENG/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$ENG/containerd.sock"
-[ttrpc]
-  address = "$ENG/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$ENG/containerd/opt"
-EOF
-    # setsid: a terminal's ^C must not reach the daemons before the trap has stopped them
-    setsid containerd --config "$ENG/containerd.toml" >"$ENG/containerd.log" 2>&1 &
-    CONTAINERD_PID=$!
+    launch_containerd
     wait_secs 30 test -S "$ENG/containerd.sock" || return 1
-    # deprecated-key-path: 20.10 would otherwise write /etc/docker/key.json
-    printf '{"deprecated-key-path": "%s"}\n' "$ENG/docker-key.json" >"$ENG/daemon.json"
     local drv
     for drv in overlay2 vfs; do
-        setsid "$DOCKERD" --config-file "$ENG/daemon.json" --data-root "$ENG/docker" \
-            --exec-root "$ENG/exec" --pidfile "$ENG/docker.pid" -H "unix://$SOCK" \
-            --containerd "$ENG/containerd.sock" --iptables=false --ip6tables=false --bridge=none \
-            --ip-forward=false --ip-masq=false --userland-proxy=false --storage-driver=$drv \
-            --exec-opt native.cgroupdriver=cgroupfs >"$ENG/dockerd-$drv.log" 2>&1 &
-        DOCKERD_PID=$!
-        wait_secs 60 eval 'd version >/dev/null 2>&1 || ! kill -0 $DOCKERD_PID 2>/dev/null'
-        d version >/dev/null 2>&1 && return 0
-        stop_dockerd
+        start_dockerd $drv && return 0
     done
     return 1
 }
 
-stop_dockerd() {
-    [ -n "$DOCKERD_PID" ] || return 0
-    kill -TERM "$DOCKERD_PID" 2>/dev/null
-    wait_secs 30 eval '! kill -0 $DOCKERD_PID 2>/dev/null' || kill -KILL "$DOCKERD_PID" 2>/dev/null
-    wait "$DOCKERD_PID" 2>/dev/null
-    DOCKERD_PID=""
-}
-
 stop_engines() {
     stop_dockerd
-    if [ -n "$CONTAINERD_PID" ]; then
-        kill -TERM "$CONTAINERD_PID" 2>/dev/null
-        wait_secs 20 eval '! kill -0 $CONTAINERD_PID 2>/dev/null' || kill -KILL "$CONTAINERD_PID" 2>/dev/null
-        wait "$CONTAINERD_PID" 2>/dev/null
-        CONTAINERD_PID=""
-    fi
-    grep "$ENG" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    local p
-    for p in "${_created[@]}"; do
-        if [ -d "$p" ]; then find "$p" -depth -type d -empty -delete 2>/dev/null
-        elif [ -e "$p" ]; then rm -f "$p"
-        fi
-    done
+    stop_containerd
+    umount_eng
+    remove_created
 }
 trap 'stop_engines; cleanup_all' EXIT
 trap 'exit 130' INT TERM
@@ -186,7 +98,7 @@ setup() {
     [ -x "$BERTH" ] || { WHY="build/berth is not built"; return; }
     [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
     [ -n "$DOCKER" ] || { WHY="no docker CLI to compare with"; return; }
-    install_engines || { WHY="docker.io/containerd could not be installed"; return; }
+    engines_install || { WHY="docker.io/containerd could not be installed"; return; }
     [ -n "$DOCKERD" ] || { WHY="no dockerd"; return; }
     if ! start_engines; then
         WHY="dockerd did not start"

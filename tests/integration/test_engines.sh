@@ -10,6 +10,7 @@
 # Where something cannot work on this host (no package registry, no memory cgroup, ...) the
 # assertions it would have made print as "ok N - ... # SKIP reason".
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dockerd-lib.sh"
 
 ENG=$WORK/eng                    # everything the engines write lives here
 RT_ABS=$(readlink -f "$RT")
@@ -20,29 +21,12 @@ CTR_ROOT=$ENG/ctr-runtime-root   # --runc-root for ctr's containers
 # The current docker CLI (28.x) against docker.io's dockerd (20.10, API 1.41): the CLI negotiates
 # the API version down by itself, so DOCKER_API_VERSION is not needed.
 DOCKER=/usr/local/bin/docker
-DOCKERD=""
-DOCKERD_PID="" CONTAINERD_PID=""
 DOCKER_OK=0 DOCKER_WHY="" CTR_OK=0 CTR_WHY="" HAVE_MEMCG=1
-_skipped=0
 mkdir -p "$ENG"
 
 export DOCKER_HOST=unix://$ENG/docker.sock DOCKER_CONFIG=$ENG/docker-cli DOCKER_CLI_HINTS=false
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
-skip() { # desc reason
-    _n=$((_n + 1)) _skipped=$((_skipped + 1))
-    echo "ok $_n - $SUITE: $1 # SKIP $2"
-}
-# Polls until a command succeeds, at most SECS seconds.
-wait_secs() {
-    local secs=$1; shift
-    local end=$((SECONDS + secs))
-    while :; do
-        "$@" && return 0
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.1
-    done
-}
 now_ms() { date +%s%3N; }
 d() { timeout 60 "$DOCKER" "$@" </dev/null; }                     # docker, bounded
 c() { timeout 60 ctr --address "$ENG/containerd.sock" --connect-timeout 10s -n "$CTR_NS" "$@" </dev/null; }
@@ -77,97 +61,27 @@ gone() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
 
 # ---------------------------------------------------------------- install
 
-_created=()   # host paths that we made and remove at the end (when empty)
-for p in /run/containerd /run/docker /run/netns /etc/docker/key.json; do
-    [ -e "$p" ] || _created+=("$p")
-done
+note_created /run/containerd /run/docker /run/netns /etc/docker/key.json
 
-engines_install() {
-    local need=()
-    command -v containerd >/dev/null && command -v ctr >/dev/null &&
-        command -v containerd-shim-runc-v2 >/dev/null || need+=(containerd)
-    for DOCKERD in /usr/sbin/dockerd /usr/bin/dockerd ""; do [ -x "$DOCKERD" ] && break; done
-    [ -n "$DOCKERD" ] || need+=(docker.io)
-    command -v script >/dev/null || need+=(bsdutils)
-    [ ${#need[@]} = 0 ] && return 0
-    # No service may start from a postinst (there is no init system to own it): policy-rc.d
-    # refuses, and is removed again if we put it there.
-    local policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
-    fi
+# engines_install, reporting what apt-get did when something was missing
+install_engines() {
     local rc=0
-    {
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-    } >"$ENG/apt.log" 2>&1 </dev/null || rc=$?
-    [ $policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-    for DOCKERD in /usr/sbin/dockerd /usr/bin/dockerd ""; do [ -x "$DOCKERD" ] && break; done
-    _result $rc "apt-get install ${need[*]}" "$(tail -5 "$ENG/apt.log")"
+    engines_install || rc=$?
+    [ ${#NEED[@]} = 0 ] || _result $rc "apt-get install ${NEED[*]}" "$(tail -5 "$ENG/apt.log")"
     return $rc
 }
 
 # ---------------------------------------------------------------- start the engines
 
 start_containerd() {
-    mkdir -p "$ENG/containerd" "$ENG/fifo" "$CTR_ROOT"
-    cat >"$ENG/containerd.toml" <<EOF
-version = 2
-root = "$ENG/containerd/root"
-state = "$ENG/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$ENG/containerd.sock"
-[ttrpc]
-  address = "$ENG/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$ENG/containerd/opt"
-EOF
-    # setsid: a terminal's ^C must not reach the daemons before the trap has stopped them.
-    setsid containerd --config "$ENG/containerd.toml" >"$ENG/containerd.log" 2>&1 &
-    CONTAINERD_PID=$!
+    mkdir -p "$ENG/fifo" "$CTR_ROOT"
+    launch_containerd
     wait_secs 30 c version >/dev/null 2>&1
     _result $? "containerd answers on its own socket" "$(tail -5 "$ENG/containerd.log")"
 }
 
-start_dockerd() { # storage-driver
-    mkdir -p "$ENG/docker-cli"
-    # deprecated-key-path: 20.10 would otherwise write /etc/docker/key.json
-    printf '{"deprecated-key-path": "%s"}\n' "$ENG/docker-key.json" >"$ENG/daemon.json"
-    setsid "$DOCKERD" --config-file "$ENG/daemon.json" --data-root "$ENG/docker" \
-        --exec-root "$ENG/exec" --pidfile "$ENG/docker.pid" -H "unix://$ENG/docker.sock" \
-        --containerd "$ENG/containerd.sock" --iptables=false --ip6tables=false --bridge=none \
-        --ip-forward=false --ip-masq=false --userland-proxy=false --storage-driver="$1" \
-        --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$CG_DOCKER" \
-        --add-runtime "berth=$RT_ABS" --default-runtime runc >"$ENG/dockerd-$1.log" 2>&1 &
-    DOCKERD_PID=$!
-    # Answers, or has died (then the caller may try another storage driver).
-    wait_secs 60 eval 'd version >/dev/null 2>&1 || ! kill -0 $DOCKERD_PID 2>/dev/null'
-    if d version >/dev/null 2>&1; then return 0; fi
-    stop_dockerd
-    return 1
-}
-
-stop_dockerd() {
-    [ -n "$DOCKERD_PID" ] || return 0
-    kill -TERM "$DOCKERD_PID" 2>/dev/null
-    wait_secs 30 eval '! kill -0 $DOCKERD_PID 2>/dev/null'
-    local rc=$?
-    [ $rc = 0 ] || kill -KILL "$DOCKERD_PID" 2>/dev/null
-    wait "$DOCKERD_PID" 2>/dev/null
-    DOCKERD_PID=""
-    return $rc
-}
-
 engines_setup() {
-    if ! engines_install; then
+    if ! install_engines; then
         DOCKER_WHY="docker.io/containerd could not be installed (see apt-get above)"
         CTR_WHY=$DOCKER_WHY
         return
@@ -178,7 +92,11 @@ engines_setup() {
     CTR_OK=1
     local drv used=""
     for drv in overlay2 vfs; do
-        if start_dockerd $drv; then used=$drv; break; fi
+        if start_dockerd $drv --cgroup-parent "/$CG_DOCKER" --add-runtime "berth=$RT_ABS" \
+            --default-runtime runc; then
+            used=$drv
+            break
+        fi
         echo "# dockerd --storage-driver=$drv did not start:" \
             "$(grep -m1 -E 'level=(fatal|error)' "$ENG/dockerd-$drv.log")"
     done
@@ -209,11 +127,8 @@ engines_stop() {
                 c task delete "$id" >/dev/null 2>&1
             done
             for id in $(c c ls -q 2>/dev/null); do c c rm "$id" >/dev/null 2>&1; done
-            kill -TERM "$CONTAINERD_PID" 2>/dev/null
-            wait_secs 20 eval '! kill -0 $CONTAINERD_PID 2>/dev/null' || kill -KILL "$CONTAINERD_PID" 2>/dev/null
         fi
-        wait "$CONTAINERD_PID" 2>/dev/null
-        CONTAINERD_PID=""
+        stop_containerd
     fi
     # Whatever the engines left behind: containers the runtime still knows, shims of our
     # containerd (found by its socket path, which is ours alone), mounts, cgroups.
@@ -224,17 +139,12 @@ engines_stop() {
     for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $ENG/containerd.sock"); do
         kill -KILL "$pid" 2>/dev/null
     done
-    grep "$ENG" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    umount_eng
     local cg
     for cg in /sys/fs/cgroup/*/"$CG_DOCKER" /sys/fs/cgroup/*/"$CTR_NS"; do
         [ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
     done
-    local p
-    for p in "${_created[@]}"; do
-        if [ -d "$p" ]; then find "$p" -depth -type d -empty -delete 2>/dev/null
-        elif [ -e "$p" ]; then rm -f "$p"
-        fi
-    done
+    remove_created
 }
 trap 'engines_stop; cleanup_all' EXIT
 trap 'exit 130' INT TERM

@@ -19,110 +19,9 @@
 #include "core/util.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 #define BIT(c) (1ULL << (c))
-
-/* ---- checks run in a forked child, reported to the parent as lines over a pipe ---- */
-
-static int report_fd = -1;
-
-static void creport(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cdiag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-vreport(char kind, const char *fmt, va_list ap)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof(line), "%c ", kind);
-    vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    size_t len = strlen(line);
-    line[len++] = '\n';
-    (void)berth_write_all(report_fd, line, len);
-}
-
-static void
-creport(bool pass, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(pass ? '1' : '0', fmt, ap);
-    va_end(ap);
-}
-
-static void
-cdiag(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport('#', fmt, ap);
-    va_end(ap);
-}
-
-#define ccheck(cond, ...)                                                                          \
-    do {                                                                                           \
-        bool ccheck_ = (cond);                                                                     \
-        creport(ccheck_, __VA_ARGS__);                                                             \
-        if (!ccheck_)                                                                              \
-            cdiag("  failed at %s:%d: %s", __FILE__, __LINE__, #cond);                             \
-    } while (0)
-
-typedef void (*child_fn)(const void *arg);
-
-/* Runs fn in a forked child and turns what it reports into TAP lines here. */
-static void
-run_child(const char *what, child_fn fn, const void *arg)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        ok(false, "%s: pipe", what);
-        return;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        ok(false, "%s: fork", what);
-        return;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        report_fd = p[1];
-        fn(arg);
-        _exit(0);
-    }
-    close(p[1]);
-    FILE *f = fdopen(p[0], "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (f && (n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        if (line[0] == '#') {
-            printf("#%s\n", line + 1);
-            continue;
-        }
-        bool pass = line[0] == '1';
-        ok(pass, "%s: %s", what, line + 2);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    ok(clean, "%s: the child exited cleanly (status 0x%x)", what, status);
-}
 
 /* ---- reading the sets back ---- */
 
@@ -149,15 +48,6 @@ mask_is(const char *field, uint64_t want)
         cdiag("  %s: got %016llx, expected %016llx", field, (unsigned long long)got,
               (unsigned long long)want);
     return got == want;
-}
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        cdiag("  message: '%s', expected: '%s'", e && e->msg ? e->msg : "(none)", want);
-    return same;
 }
 
 static int

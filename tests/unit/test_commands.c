@@ -22,41 +22,9 @@
 #include "runtime/caps.h"
 #include "runtime/commands.h"
 #include "runtime/spec.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-commands-XXXXXX";
-
-static char *
-tpath(const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tmp, name) < 0)
-        abort();
-    return p;
-}
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-put_file(const char *path, const char *content)
-{
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    return fd >= 0 && berth_write_all(fd, content, strlen(content)) == 0;
-}
 
 /* ---- signals ---- */
 
@@ -151,7 +119,7 @@ static const char want_described[] =
 static void
 test_update_file(void)
 {
-    _cleanup_free_ char *path = tpath("resources.json");
+    _cleanup_free_ char *path = pathf("resources.json");
     check(put_file(path, resources_json), "write resources.json");
     struct berth_spec_resources res = {0};
     struct berth_error *e = NULL;
@@ -200,7 +168,7 @@ test_update_file(void)
     berth_error_freep(&e);
     berth_spec_resources_clear(&res);
 
-    _cleanup_free_ char *missing = tpath("missing.json");
+    _cleanup_free_ char *missing = pathf("missing.json");
     memset(&res, 0, sizeof(res));
     r = berth_cmd_update_parse(missing, &res, &e);
     check(r == -ENOENT && e && e->code == ENOENT, "a missing file: ENOENT");
@@ -306,7 +274,7 @@ test_update_stdin(void)
     _cleanup_free_ char *o6 = parse_stdin(big, strlen(big));
     is_str(o6, want, "4 MiB - 64 KiB on stdin is accepted");
     free(big);
-    _cleanup_free_ char *huge = tpath("huge.json");
+    _cleanup_free_ char *huge = pathf("huge.json");
     {
         _cleanup_close_ int fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         check(fd >= 0 && ftruncate(fd, 5u << 20) == 0, "a 5 MiB file");
@@ -340,9 +308,9 @@ find_mount(const struct berth_spec *s, const char *dest)
 static void
 test_spec(void)
 {
-    _cleanup_free_ char *bundle = tpath("bundle");
-    _cleanup_free_ char *config = tpath("bundle/config.json");
-    _cleanup_free_ char *rootfs = tpath("bundle/rootfs");
+    _cleanup_free_ char *bundle = pathf("bundle");
+    _cleanup_free_ char *config = pathf("bundle/config.json");
+    _cleanup_free_ char *rootfs = pathf("bundle/rootfs");
     check(mkdir(bundle, 0755) == 0, "mkdir bundle");
     struct berth_error *e = NULL;
     int r = berth_cmd_spec(bundle, false, &e);
@@ -409,7 +377,7 @@ test_spec(void)
     berth_error_freep(&e);
 
     /* a bundle directory that does not exist */
-    _cleanup_free_ char *nodir = tpath("no-such-bundle");
+    _cleanup_free_ char *nodir = pathf("no-such-bundle");
     r = berth_cmd_spec(nodir, false, &e);
     check(r == -ENOENT && e && e->msg && strstr(e->msg, "no-such-bundle/config.json"),
           "a missing bundle directory: ENOENT naming the file");
@@ -419,7 +387,7 @@ test_spec(void)
 static void
 test_spec_rootless(void)
 {
-    _cleanup_free_ char *bundle = tpath("rootless");
+    _cleanup_free_ char *bundle = pathf("rootless");
     check(mkdir(bundle, 0755) == 0, "mkdir rootless bundle");
     struct berth_error *e = NULL;
     int r = berth_cmd_spec(bundle, true, &e);
@@ -455,7 +423,7 @@ test_spec_rootless(void)
 static void
 test_spec_cwd(void)
 {
-    _cleanup_free_ char *dir = tpath("cwd");
+    _cleanup_free_ char *dir = pathf("cwd");
     check(mkdir(dir, 0755) == 0, "mkdir cwd");
     fflush(stdout);
     pid_t pid = fork();
@@ -467,48 +435,30 @@ test_spec_cwd(void)
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    _cleanup_free_ char *config = tpath("cwd/config.json");
+    _cleanup_free_ char *config = pathf("cwd/config.json");
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0 && access(config, F_OK) == 0,
           "no bundle: config.json in the current directory");
 }
 
 /* ---- features ---- */
 
+/* In the child, stdout already on the pipe: exits 0 when features succeeded, 101 if not. */
+static void
+print_features(int fd, void *arg)
+{
+    struct berth_error *e = NULL;
+    int r = berth_cmd_features(&e);
+    fflush(stdout);
+    _exit(r == 0 ? 0 : 101);
+}
+
 static char *
 capture_features(int *ret_r)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return NULL;
-    if (pid == 0) {
-        close(p[0]);
-        if (dup2(p[1], STDOUT_FILENO) < 0)
-            _exit(100);
-        struct berth_error *e = NULL;
-        int r = berth_cmd_features(&e);
-        fflush(stdout);
-        _exit(r == 0 ? 0 : 101);
-    }
-    close(p[1]);
-    size_t cap = 1 << 20;
-    char *buf = malloc(cap);
-    if (!buf)
-        abort();
-    ssize_t n = berth_read_all(p[0], buf, cap - 1);
-    close(p[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    int status;
+    char *out = capture_child(print_features, NULL, STDOUT_FILENO, 1 << 20, &status);
     *ret_r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (n < 0) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
+    return out;
 }
 
 static bool
@@ -610,10 +560,8 @@ test_features(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     test_signal_parse();
     test_update_file();
     test_update_stdin();
@@ -621,6 +569,6 @@ main(void)
     test_spec_rootless();
     test_spec_cwd();
     test_features();
-    check(berth_rm_rf(tmp, NULL) == 0 && access(tmp, F_OK) < 0, "temp dir removed");
+    tmpdir_remove(tmp, "temp dir removed");
     return tap_done();
 }

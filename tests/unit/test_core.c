@@ -23,66 +23,15 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/util.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-core-XXXXXX";
-
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* "<tmp>/<formatted>", malloc'd; aborts on ENOMEM (tests only). */
-static char *
-pathf(const char *fmt, ...)
-{
-    char *rel = NULL, *full = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&rel, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    if (asprintf(&full, "%s/%s", tmp, rel) < 0)
-        abort();
-    free(rel);
-    return full;
-}
-
-static bool
-put_file(const char *path, const char *content, size_t len)
-{
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    return fd >= 0 && berth_write_all(fd, content, len) == 0;
-}
 
 static bool
 exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
-}
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-msg_has(const struct berth_error *e, const char *part)
-{
-    bool has = e && e->msg && strstr(e->msg, part);
-    if (!has)
-        printf("#   message: '%s'\n#   expected to contain: '%s'\n",
-               e && e->msg ? e->msg : "(none)", part);
-    return has;
 }
 
 /* ---- error.c ---- */
@@ -168,7 +117,7 @@ test_read_file(void)
     char *text = NULL;
     size_t len = 99;
 
-    put_file(small, "hello\nworld", 11);
+    put_data(small, "hello\nworld", 11);
     int r = berth_read_file(small, 1 << 20, &text, &len, &e);
     check(r == 0 && len == 11 && text && !strcmp(text, "hello\nworld"), "read a small file");
     free(text), text = NULL;
@@ -177,7 +126,7 @@ test_read_file(void)
     char *content = malloc(100000);
     for (size_t i = 0; i < 100000; i++)
         content[i] = (char)('a' + i % 26);
-    put_file(big, content, 100000);
+    put_data(big, content, 100000);
     r = berth_read_file(big, 1 << 20, &text, &len, &e);
     check(r == 0 && len == 100000 && text && !memcmp(text, content, 100000) && text[100000] == '\0',
           "a 100000-byte file is read whole and NUL-terminated");
@@ -193,7 +142,7 @@ test_read_file(void)
     berth_error_freep(&e);
 
     /* exactly max_size bytes: "at most max_size" */
-    put_file(exact, content, 8192);
+    put_data(exact, content, 8192);
     r = berth_read_file(exact, 8192, &text, &len, &e);
     check(r == 0 && len == 8192, "a file of exactly max_size bytes is read");
     if (r < 0)
@@ -214,7 +163,7 @@ test_read_file(void)
     free(text), text = NULL;
     free(content);
 
-    put_file(empty, "", 0);
+    put_data(empty, "", 0);
     r = berth_read_file(empty, 16, &text, &len, &e);
     check(r == 0 && len == 0 && text && text[0] == '\0', "an empty file reads as \"\"");
     free(text), text = NULL;
@@ -242,18 +191,6 @@ test_read_file(void)
 }
 
 /* ---- write_file / write_file_atomic ---- */
-
-static size_t
-count_entries(const char *dir)
-{
-    size_t n = 0;
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            n++;
-    return n;
-}
 
 static void
 test_write_file(void)
@@ -285,7 +222,7 @@ test_write_file(void)
     check(r == 0 && stat(f, &st) == 0 && st.st_size == 0, "an empty write gives an empty file");
 
     /* a symlink at the target is replaced, its target untouched */
-    put_file(outside, "keep", 4);
+    put_data(outside, "keep", 4);
     symlink(outside, link);
     r = berth_write_file_atomic(link, "new", 3, 0600, &e);
     check(r == 0 && lstat(link, &st) == 0 && S_ISREG(st.st_mode),
@@ -302,7 +239,7 @@ test_write_file(void)
     berth_error_freep(&e);
 
     /* write_file writes into an existing file and never creates one */
-    put_file(knob, "", 0);
+    put_data(knob, "", 0);
     r = berth_write_file(knob, "max", 3, &e);
     check(r == 0 && berth_read_file(knob, 16, &text, NULL, NULL) == 0 && !strcmp(text, "max"),
           "write_file writes an existing file");
@@ -353,7 +290,7 @@ test_mkdir_p(void)
     _cleanup_free_ char *dotsx = pathf("m/a/x");
     check(berth_mkdir_p(dots, 0755, &e) == 0 && is_dir(dotsx), "'.' and '..' components");
 
-    put_file(file, "", 0);
+    put_data(file, "", 0);
     int r = berth_mkdir_p(under, 0755, &e);
     check(r == -ENOTDIR, "a regular file in the way: ENOTDIR");
     check(msg_has(e, "Not a directory"), "message has the cause");
@@ -377,8 +314,8 @@ test_rm_rf(void)
     struct berth_error *e = NULL;
 
     mkdir(keep_dir, 0755);
-    put_file(keep_file, "gold", 4);
-    put_file(keep_file2, "silver", 6);
+    put_data(keep_file, "gold", 4);
+    put_data(keep_file2, "silver", 6);
 
     _cleanup_free_ char *a = pathf("tree/a/b/c"), *f1 = pathf("tree/a/f"),
                         *f2 = pathf("tree/a/b/c/g"), *l1 = pathf("tree/link-dir"),
@@ -386,8 +323,8 @@ test_rm_rf(void)
                         *l4 = pathf("tree/loop"), *fifo = pathf("tree/a/fifo"),
                         *ro = pathf("tree/ro");
     berth_mkdir_p(a, 0755, NULL);
-    put_file(f1, "x", 1);
-    put_file(f2, "y", 1);
+    put_data(f1, "x", 1);
+    put_data(f2, "y", 1);
     symlink(keep_dir, l1);      /* absolute, to a directory outside */
     symlink("../../keep2", l2); /* relative, to a file outside */
     symlink("../../..", l3);    /* to the tree's parent */
@@ -414,7 +351,7 @@ test_rm_rf(void)
           "rm -rf of a symlink removes the link only");
 
     _cleanup_free_ char *plain = pathf("plainfile");
-    put_file(plain, "z", 1);
+    put_data(plain, "z", 1);
     check(berth_rm_rf(plain, &e) == 0 && !exists(plain), "rm -rf of a regular file");
 
     /* a mount point inside: refused, the mounted content survives */
@@ -426,7 +363,7 @@ test_rm_rf(void)
         ok(false, "mount tmpfs: %s", strerror(errno));
         return;
     }
-    put_file(inside, "mounted", 7);
+    put_data(inside, "mounted", 7);
     r = berth_rm_rf(mtree, &e);
     check(r == -EBUSY && e && e->code == EBUSY, "rm -rf refuses to cross a mount point: EBUSY");
     check(msg_has(e, "mount point"), "message says why");
@@ -612,10 +549,8 @@ test_proc_start_time(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     /* the mount test mounts a tmpfs: keep it out of the host's namespace */
     bool private_ns =
         unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
@@ -631,8 +566,6 @@ main(void)
     test_strv();
     test_time();
     test_proc_start_time();
-    struct berth_error *e = NULL;
-    check(berth_rm_rf(tmp, &e) == 0 && !exists(tmp), "temporary directory removed");
-    berth_error_free(e);
+    tmpdir_remove(tmp, "temporary directory removed");
     return tap_done();
 }

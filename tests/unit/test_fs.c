@@ -15,13 +15,7 @@
 #include "core/fs.h"
 #include "core/syscall.h"
 #include "core/util.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-fs-XXXXXX";
 
@@ -301,10 +295,8 @@ int
 main(void)
 {
     umask(022);
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     _cleanup_close_ int probe =
         berth_openat2(AT_FDCWD, ".", O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
     ok(probe >= 0, "this kernel has openat2 (%s)", probe >= 0 ? "yes" : strerror(errno));
@@ -329,9 +321,6 @@ main(void)
     test_escapes();
     test_fd_path();
 
-    struct berth_error *e = NULL;
-    struct stat st;
-    check(berth_rm_rf(tmp, &e) == 0 && lstat(tmp, &st) < 0, "temporary directory removed");
-    berth_error_free(e);
+    tmpdir_remove(tmp, "temporary directory removed");
     return tap_done();
 }

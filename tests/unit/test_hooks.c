@@ -19,37 +19,12 @@
 #include "core/util.h"
 #include "runtime/hooks.h"
 #include "runtime/spec.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-hooks-XXXXXX";
 
 static const char state_json[] = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\","
                                  "\"pid\":4242,\"bundle\":\"/srv/b\"}";
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-msg_has(const struct berth_error *e, const char *part)
-{
-    bool has = e && e->msg && strstr(e->msg, part);
-    if (!has)
-        printf("#   message: '%s'\n#   expected to contain: '%s'\n",
-               e && e->msg ? e->msg : "(none)", part);
-    return has;
-}
 
 /* A hook object: {"path": path, "args": [args...], "env": [env...], "timeout": timeout}. args
  * and env are NULL-terminated; NULL leaves the key out, as does timeout 0. */
@@ -104,20 +79,11 @@ spec_with(const char *kind, json_t *h1, json_t *h2)
     return spec;
 }
 
-static char *
-path_of(const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tmp, name) < 0)
-        abort();
-    return p;
-}
-
 /* The content of <tmp>/<name>, or NULL. */
 static char *
 slurp(const char *name)
 {
-    _cleanup_free_ char *p = path_of(name);
+    _cleanup_free_ char *p = pathf("%s", name);
     char *text = NULL;
     if (berth_read_file(p, 1 << 20, &text, NULL, NULL) < 0)
         return NULL;
@@ -182,7 +148,7 @@ test_stdin_args_env(void)
     berth_error_freep(&e);
 
     /* without "args" argv is just the path */
-    _cleanup_free_ char *exe = path_of("hook.sh");
+    _cleanup_free_ char *exe = pathf("hook.sh");
     FILE *f = fopen(exe, "we");
     fprintf(f, "#!/bin/sh\nprintf '%%s %%s' \"$0\" \"$#\" > %s/argv0.out\n", tmp);
     fclose(f);
@@ -297,7 +263,7 @@ test_missing(void)
     check(msg_has(e, "No such file or directory"), "with the cause");
     berth_error_freep(&e);
 
-    _cleanup_free_ char *noexec = path_of("noexec.sh");
+    _cleanup_free_ char *noexec = pathf("noexec.sh");
     FILE *f = fopen(noexec, "we");
     fputs("#!/bin/sh\nexit 0\n", f);
     fclose(f);
@@ -420,18 +386,13 @@ test_big_state(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     test_stdin_args_env();
     test_order_and_failure();
     test_missing();
     test_timeouts();
     test_big_state();
-    struct berth_error *e = NULL;
-    struct stat st;
-    check(berth_rm_rf(tmp, &e) == 0 && lstat(tmp, &st) < 0, "temporary directory removed");
-    berth_error_free(e);
+    tmpdir_remove(tmp, "temporary directory removed");
     return tap_done();
 }

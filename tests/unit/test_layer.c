@@ -25,13 +25,7 @@
 #include "image/digest.h"
 #include "image/layer.h"
 #include "image/store.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 #define MTIME 1600000000
 
@@ -130,36 +124,11 @@ ustar(unsigned char blk[512], const char *name, char type, const unsigned char s
 }
 
 static int
-count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int
 count_in_root(const char *sub)
 {
     char p[PATH_MAX * 2];
     snprintf(p, sizeof(p), "%s/%s", root, sub);
     return count_entries(p);
-}
-
-static bool
-msg_has(const struct berth_error *e, const char *part)
-{
-    bool has = e && e->msg && strstr(e->msg, part);
-    if (!has)
-        printf("#   message: '%s'\n#   expected to contain: '%s'\n",
-               e && e->msg ? e->msg : "(none)", part);
-    return has;
 }
 
 static bool

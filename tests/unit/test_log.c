@@ -19,62 +19,42 @@
 #include "core/cleanup.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-log-XXXXXX";
-
-static char *
-tpath(const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tmp, name) < 0)
-        abort();
-    return p;
-}
 
 /* ---- running a case in a child with stderr on a pipe ---- */
 
 typedef void (*log_fn)(const char *path);
+
+struct log_call {
+    log_fn fn;
+    const char *path;
+};
+
+/* In the child, stderr already on the pipe. */
+static void
+call_logging(int fd, void *arg)
+{
+    const struct log_call *c = arg;
+    umask(022);
+    c->fn(c->path);
+}
 
 /* Runs fn(path) in a child whose stderr is a pipe; returns what it wrote there (malloc'd), or
  * NULL if the child did not exit 0 (fn exits non-zero itself when a step fails). */
 static char *
 run_logging(log_fn fn, const char *path)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return NULL;
-    if (pid == 0) {
-        close(p[0]);
-        if (dup2(p[1], STDERR_FILENO) < 0)
-            _exit(2);
-        umask(022);
-        fn(path);
-        _exit(0);
-    }
-    close(p[1]);
-    char buf[65536];
-    ssize_t n = berth_read_all(p[0], buf, sizeof(buf) - 1);
-    close(p[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (n < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    int status;
+    char *out =
+        capture_child(call_logging, &(struct log_call){fn, path}, STDERR_FILENO, 65536, &status);
+    if (!out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         printf("#   the child failed: status 0x%x\n", status);
+        free(out);
         return NULL;
     }
-    buf[n] = '\0';
-    return strdup(buf);
+    return out;
 }
 
 static char *
@@ -185,7 +165,7 @@ log_json_basic(const char *path)
 static void
 test_json_basic(void)
 {
-    _cleanup_free_ char *path = tpath("basic.json");
+    _cleanup_free_ char *path = pathf("basic.json");
     _cleanup_free_ char *err = run_logging(log_json_basic, path);
     is_str(err, "plain error 42\n", "an error goes to stderr too, bare; the warning does not");
     _cleanup_free_ char *text = read_text(path);
@@ -236,7 +216,7 @@ log_json_special(const char *path)
 static void
 test_json_special(void)
 {
-    _cleanup_free_ char *path = tpath("special.json");
+    _cleanup_free_ char *path = pathf("special.json");
     _cleanup_free_ char *err = run_logging(log_json_special, path);
     char want_err[256];
     snprintf(want_err, sizeof(want_err), "%s\n", special);
@@ -299,7 +279,7 @@ all_of(const char *s, char c)
 static void
 test_json_long(void)
 {
-    _cleanup_free_ char *path = tpath("long.json");
+    _cleanup_free_ char *path = pathf("long.json");
     _cleanup_free_ char *err = run_logging(log_json_long, path);
     ok(err && !*err, "warnings stay off stderr when there is a file");
     _cleanup_free_ char *text = read_text(path);
@@ -337,7 +317,7 @@ log_json_debug(const char *path)
 static void
 test_json_debug(void)
 {
-    _cleanup_free_ char *path = tpath("debug.json");
+    _cleanup_free_ char *path = pathf("debug.json");
     _cleanup_free_ char *err = run_logging(log_json_debug, path);
     ok(err && !*err, "max level debug: enabled for debug and info, nothing on stderr");
     _cleanup_free_ char *text = read_text(path);
@@ -405,7 +385,7 @@ parse_text_line(const char *line, char *time_, char *level, char *msg, size_t le
 static void
 test_text(void)
 {
-    _cleanup_free_ char *path = tpath("log.txt");
+    _cleanup_free_ char *path = pathf("log.txt");
     _cleanup_free_ char *err = run_logging(log_text, path);
     is_str(err, "text error here\n", "text format: the error on stderr as well");
     _cleanup_free_ char *text = read_text(path);
@@ -438,7 +418,7 @@ log_text_special(const char *path)
 static void
 test_text_special(void)
 {
-    _cleanup_free_ char *path = tpath("special.txt");
+    _cleanup_free_ char *path = pathf("special.txt");
     _cleanup_free_ char *err = run_logging(log_text_special, path);
     _cleanup_free_ char *text = read_text(path);
     _cleanup_strv_ char **lines = text ? split_lines(text, NULL) : NULL;
@@ -494,7 +474,7 @@ log_append(const char *path)
 static void
 test_append(void)
 {
-    _cleanup_free_ char *path = tpath("append.json");
+    _cleanup_free_ char *path = pathf("append.json");
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     check(fd >= 0 && berth_write_all(fd, "old line\n", 9) == 0, "a log file with a line in it");
     _cleanup_free_ char *err = run_logging(log_append, path);
@@ -523,7 +503,7 @@ log_bad_path(const char *path)
 static void
 test_bad_path(void)
 {
-    _cleanup_free_ char *path = tpath("no/such/dir/log.json");
+    _cleanup_free_ char *path = pathf("no/such/dir/log.json");
     _cleanup_free_ char *err = run_logging(log_bad_path, path);
     is_str(err, "warning: still here\n", "a log path that cannot be opened: -1, stderr only");
 }
@@ -548,8 +528,8 @@ log_reopen(const char *path)
 static void
 test_reopen(void)
 {
-    _cleanup_free_ char *path = tpath("first.json");
-    _cleanup_free_ char *second = tpath("first.json.2");
+    _cleanup_free_ char *path = pathf("first.json");
+    _cleanup_free_ char *second = pathf("first.json.2");
     _cleanup_free_ char *err = run_logging(log_reopen, path);
     _cleanup_free_ char *t1 = read_text(path);
     _cleanup_free_ char *t2 = read_text(second);
@@ -576,10 +556,8 @@ test_enabled(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     test_json_basic();
     test_json_special();
     test_json_long();
@@ -591,6 +569,6 @@ main(void)
     test_bad_path();
     test_reopen();
     test_enabled();
-    check(berth_rm_rf(tmp, NULL) == 0 && access(tmp, F_OK) < 0, "temp dir removed");
+    tmpdir_remove(tmp, "temp dir removed");
     return tap_done();
 }

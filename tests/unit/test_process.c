@@ -15,13 +15,7 @@
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "runtime/process.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-process-XXXXXX";
 
@@ -37,48 +31,37 @@ has_sys_resource(void)
     return v == CAP_SET;
 }
 
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
 /* ---- running a function in a forked child, collecting what it writes ---- */
 
-typedef void (*child_fn)(FILE *out, void *arg);
+typedef void (*out_fn)(FILE *out, void *arg);
+
+struct out_call {
+    out_fn fn;
+    void *arg;
+};
+
+/* In the child: fn writing to the pipe through a FILE. */
+static void
+call_with_file(int fd, void *arg)
+{
+    const struct out_call *c = arg;
+    FILE *out = fdopen(fd, "w");
+    c->fn(out, c->arg);
+    fclose(out);
+}
 
 /* Runs fn in a child (where limits and capabilities may change freely) and returns its output,
  * malloc'd; NULL if the child did not exit 0. */
 static char *
-in_child(child_fn fn, void *arg)
+in_child(out_fn fn, void *arg)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
+    int status;
+    char *out = capture_child(call_with_file, &(struct out_call){fn, arg}, -1, 4096, &status);
+    if (out && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+        free(out);
         return NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        return NULL;
-    if (pid == 0) {
-        close(p[0]);
-        FILE *out = fdopen(p[1], "w");
-        fn(out, arg);
-        fclose(out);
-        _exit(0);
     }
-    close(p[1]);
-    char buf[4096];
-    ssize_t n = berth_read_all(p[0], buf, sizeof(buf) - 1);
-    close(p[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (n < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return NULL;
-    buf[n] = '\0';
-    return strdup(buf);
+    return out;
 }
 
 struct rl_case {
@@ -438,18 +421,13 @@ test_complete_env(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     test_rlimits();
     test_rlimit_nr_open();
     test_oom();
     test_find_executable();
     test_complete_env();
-    struct berth_error *e = NULL;
-    struct stat st;
-    check(berth_rm_rf(tmp, &e) == 0 && lstat(tmp, &st) < 0, "temporary directory removed");
-    berth_error_free(e);
+    tmpdir_remove(tmp, "temporary directory removed");
     return tap_done();
 }

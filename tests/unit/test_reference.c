@@ -11,14 +11,7 @@
 
 #include "core/cleanup.h"
 #include "image/reference.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 #define F32 "ffffffffffffffffffffffffffffffff"
 #define F64 F32 F32

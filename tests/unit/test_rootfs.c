@@ -29,14 +29,8 @@
 #include "core/util.h"
 #include "runtime/rootfs.h"
 #include "runtime/spec.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#define TESTUTIL_CCHECK_ERRNO
+#include "testutil.h"
 
 #define PROC_MAGIC 0x9fa0
 #define TMPFS_MAGIC_ 0x01021994
@@ -44,139 +38,30 @@
 static char tmp[] = "/tmp/berth-rootfs-XXXXXX";
 static const char *suffix; /* the XXXXXX part: unique names for paths that must not escape */
 
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* "<tmp>/<formatted>", malloc'd. */
-static char *
-pathf(const char *fmt, ...)
-{
-    char *rel = NULL, *full = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&rel, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    if (asprintf(&full, "%s/%s", tmp, rel) < 0)
-        abort();
-    free(rel);
-    return full;
-}
-
-static bool
-put_file(const char *path, const char *content)
-{
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    return fd >= 0 && berth_write_all(fd, content, strlen(content)) == 0;
-}
-
-/* ---- checks run in a forked child, reported to the parent as lines over a pipe ---- */
-
-static int report_fd = -1;
-
-static void creport(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cdiag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What run_in_ns() runs: fn(arg) in a new mount namespace. */
+struct in_ns {
+    child_fn fn;
+    const void *arg;
+};
 
 static void
-vreport(char kind, const char *fmt, va_list ap)
+in_new_ns(const void *arg)
 {
-    char line[1024];
-    int n = snprintf(line, sizeof(line), "%c ", kind);
-    vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    size_t len = strlen(line);
-    line[len++] = '\n';
-    (void)berth_write_all(report_fd, line, len);
+    const struct in_ns *a = arg;
+    int r = unshare(CLONE_NEWNS);
+    ccheck(r == 0, "unshare(CLONE_NEWNS)");
+    if (r == 0)
+        a->fn(a->arg);
 }
-
-static void
-creport(bool pass, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(pass ? '1' : '0', fmt, ap);
-    va_end(ap);
-}
-
-static void
-cdiag(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport('#', fmt, ap);
-    va_end(ap);
-}
-
-#define ccheck(cond, ...)                                                                          \
-    do {                                                                                           \
-        bool ccheck_ = (cond);                                                                     \
-        creport(ccheck_, __VA_ARGS__);                                                             \
-        if (!ccheck_)                                                                              \
-            cdiag("  failed at %s:%d: %s (errno: %s)", __FILE__, __LINE__, #cond,                  \
-                  strerror(errno));                                                                \
-    } while (0)
-
-typedef void (*child_fn)(const void *arg);
 
 /* Runs fn in a forked child inside a new mount namespace and turns its reports into TAP. */
 static void
-run_child(const char *what, child_fn fn, const void *arg)
+run_in_ns(const char *what, child_fn fn, const void *arg)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        ok(false, "%s: pipe", what);
-        return;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        ok(false, "%s: fork", what);
-        return;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        report_fd = p[1];
-        int r = unshare(CLONE_NEWNS);
-        ccheck(r == 0, "unshare(CLONE_NEWNS)");
-        if (r == 0)
-            fn(arg);
-        _exit(0);
-    }
-    close(p[1]);
-    FILE *f = fdopen(p[0], "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (f && (n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        if (line[0] == '#') {
-            printf("#%s\n", line + 1);
-            continue;
-        }
-        bool pass = line[0] == '1';
-        ok(pass, "%s: %s", what, line + 2);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    ok(clean, "%s: the child exited cleanly (status 0x%x)", what, status);
+    run_child(what, in_new_ns, &(struct in_ns){fn, arg});
 }
 
 /* ---- helpers for the child ---- */
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        cdiag("  message: '%s', expected: '%s'", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
 
 /* One line of /proc/self/mountinfo. */
 struct mnt {
@@ -327,20 +212,6 @@ is_mountpoint_of(const char *path, const char *fstype)
         return false;
     }
     return true;
-}
-
-static size_t
-dir_entries(const char *path)
-{
-    _cleanup_closedir_ DIR *d = opendir(path);
-    if (!d)
-        return (size_t)-1;
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            n++;
-    return n;
 }
 
 static bool
@@ -588,7 +459,7 @@ check_finalized(void)
     struct statvfs sv;
 
     /* masked paths read empty */
-    ccheck(dir_entries("/masked_dir") == 0, "masked directory: empty");
+    ccheck(count_entries("/masked_dir") == 0, "masked directory: empty");
     ccheck(open_fails("/masked_dir/inner", O_RDONLY, ENOENT), "its file is hidden");
     ccheck(open_fails("/masked_dir/new", O_WRONLY | O_CREAT, EROFS), "and it is read-only");
     int fd = open("/masked_file", O_RDONLY | O_CLOEXEC);
@@ -920,7 +791,7 @@ run_full(const char *what, const char *dir, const char *tag, bool fallback)
     set_variant(dir, tag);
     check(build_rootfs(), "%s: a rootfs of directories, files and symlinks at %s/%s", what, tmp,
           dir);
-    run_child(what, child_full, &fallback);
+    run_in_ns(what, child_full, &fallback);
     bool none = host_absent(escaped) && host_absent(upper) && host_absent(dangling) &&
                 host_absent(dotdot) && host_absent(resolv);
     ok(none, "%s: nothing created at the host's \"/\"", what);
@@ -962,23 +833,21 @@ main(void)
         ok(true, "# skip: needs root");
         return tap_done();
     }
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     suffix = tmp + strlen(tmp) - 6;
     check(build_tree(), "host directories and the small rootfs2, rootfs3 under %s", tmp);
 
     run_full("pivot_root", "rootfs", "", false);
     /* the same with paths resolved by the component walk that replaces openat2 on old kernels */
     run_full("fallback walk", "rootfs-fb", "-fb", true);
-    run_child("no_pivot", child_no_pivot, NULL);
-    run_child("/dev in the rootfs", child_dev_in_dir, NULL);
-    run_child("errors", child_errors, NULL);
+    run_in_ns("no_pivot", child_no_pivot, NULL);
+    run_in_ns("/dev in the rootfs", child_dev_in_dir, NULL);
+    run_in_ns("errors", child_errors, NULL);
 
     /* the host saw none of it */
     int leaked = host_mounts_under_tmp(true);
     ok(leaked == 0, "no mount under %s in the host's mountinfo (%d)", tmp, leaked);
-    check(berth_rm_rf(tmp, NULL) == 0 && access(tmp, F_OK) < 0, "temp dir removed");
+    tmpdir_remove(tmp, "temp dir removed");
     return tap_done();
 }

@@ -16,34 +16,9 @@
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "runtime/state.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char root[] = "/tmp/berth-state-XXXXXX";
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-msg_has(const struct berth_error *e, const char *part)
-{
-    bool has = e && e->msg && strstr(e->msg, part);
-    if (!has)
-        printf("#   message: '%s'\n#   expected to contain: '%s'\n",
-               e && e->msg ? e->msg : "(none)", part);
-    return has;
-}
 
 /* Creates <root>/<id>/ and, when text is given, <root>/<id>/<file> with it. */
 static bool
@@ -494,10 +469,8 @@ test_load_spec(void)
 int
 main(void)
 {
-    if (!mkdtemp(root)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(root))
         return tap_done();
-    }
     test_check_id();
     test_status_names();
     test_round_trip();
@@ -506,9 +479,6 @@ main(void)
     test_list();
     test_oci_json();
     test_load_spec();
-    struct berth_error *e = NULL;
-    struct stat st;
-    check(berth_rm_rf(root, &e) == 0 && lstat(root, &st) < 0, "state root removed");
-    berth_error_free(e);
+    tmpdir_remove(root, "state root removed");
     return tap_done();
 }

@@ -27,13 +27,7 @@
 #include "core/util.h"
 #include "image/digest.h"
 #include "image/store.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char base[] = "/tmp/berth-store-XXXXXX";
 static char root[PATH_MAX];
@@ -76,16 +70,7 @@ count_in(const char *sub)
 {
     char p[PATH_MAX * 2];
     snprintf(p, sizeof(p), "%s/%s", root, sub);
-    DIR *d = opendir(p);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
+    return count_entries(p);
 }
 
 /* <root>/<dir>/<hex of digest> */
@@ -96,25 +81,6 @@ path_exists(const char *dir, const char *digest)
     snprintf(p, sizeof(p), "%s/%s/%s", root, dir, digest + 7);
     struct stat st;
     return lstat(p, &st) == 0;
-}
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-msg_has(const struct berth_error *e, const char *part)
-{
-    bool has = e && e->msg && strstr(e->msg, part);
-    if (!has)
-        printf("#   message: '%s'\n#   expected to contain: '%s'\n",
-               e && e->msg ? e->msg : "(none)", part);
-    return has;
 }
 
 static struct berth_store *

@@ -14,40 +14,7 @@
 
 #include "core/cleanup.h"
 #include "runtime/sync.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static bool
-pair(int sp[2])
-{
-    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0;
-}
-
-static int
-count_fds(void)
-{
-    int n = 0;
-    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            n++;
-    return n;
-}
+#include "testutil.h"
 
 /* Nothing is waiting on the socket. */
 static bool
@@ -61,7 +28,7 @@ static void
 test_payload(void)
 {
     int sp[2];
-    if (!pair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -155,7 +122,7 @@ static void
 test_fd_passing(void)
 {
     int sp[2], p[2];
-    if (!pair(sp) || pipe2(p, O_CLOEXEC) < 0) {
+    if (!seqpacket_pair(sp) || pipe2(p, O_CLOEXEC) < 0) {
         ok(false, "socketpair and pipe");
         return;
     }
@@ -211,7 +178,7 @@ static void
 test_wrong_stage(void)
 {
     int sp[2];
-    if (!pair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -250,7 +217,7 @@ static void
 test_error_message(void)
 {
     int sp[2];
-    if (!pair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -326,7 +293,7 @@ static void
 test_peer_closed(void)
 {
     int sp[2];
-    if (!pair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -350,7 +317,7 @@ test_peer_closed(void)
     close(sp[1]);
 
     /* a child that exits without a word */
-    if (!pair(sp))
+    if (!seqpacket_pair(sp))
         return;
     fflush(stdout);
     pid_t child = fork();

@@ -24,37 +24,9 @@
 #include "core/util.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
-#include "tap.h"
-
-/* tap.h's ok() evaluates its condition twice: conditions with side effects go through here */
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char tmp[] = "/tmp/berth-terminal-XXXXXX";
-
-static bool
-msg_is(const struct berth_error *e, const char *want)
-{
-    bool same = e && e->msg && !strcmp(e->msg, want);
-    if (!same)
-        printf("#   message: '%s'\n#   expected: '%s'\n", e && e->msg ? e->msg : "(none)", want);
-    return same;
-}
-
-static int
-count_fds(void)
-{
-    int n = 0;
-    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            n++;
-    return n;
-}
 
 /* The pty number behind a master fd; -1 if fd is not a pty master. */
 static int
@@ -95,87 +67,6 @@ read_until(int fd, const char *want, char *buf, size_t len)
         buf[have] = '\0';
     }
     return strstr(buf, want) != NULL;
-}
-
-/* ---- checks run in a forked child, reported to the parent as lines over a pipe ---- */
-
-static int report_fd = -1;
-
-static void creport(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cdiag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-vreport(char kind, const char *fmt, va_list ap)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof(line), "%c ", kind);
-    vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    size_t len = strlen(line);
-    line[len++] = '\n';
-    (void)berth_write_all(report_fd, line, len);
-}
-
-static void
-creport(bool pass, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(pass ? '1' : '0', fmt, ap);
-    va_end(ap);
-}
-
-static void
-cdiag(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport('#', fmt, ap);
-    va_end(ap);
-}
-
-#define ccheck(cond, ...)                                                                          \
-    do {                                                                                           \
-        bool ccheck_ = (cond);                                                                     \
-        creport(ccheck_, __VA_ARGS__);                                                             \
-        if (!ccheck_)                                                                              \
-            cdiag("  failed at %s:%d: %s", __FILE__, __LINE__, #cond);                             \
-    } while (0)
-
-/* Relays the child's reports (until EOF on fd) as TAP lines. */
-static void
-relay_reports(const char *what, int fd)
-{
-    FILE *f = fdopen(fd, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (f && (n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] == '\n')
-            line[n - 1] = '\0';
-        if (line[0] == '#') {
-            printf("#%s\n", line + 1);
-            continue;
-        }
-        bool pass = line[0] == '1';
-        ok(pass, "%s: %s", what, line + 2);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    else
-        close(fd);
-}
-
-static void
-reap(const char *what, pid_t pid)
-{
-    int status = 0;
-    waitpid(pid, &status, 0);
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    ok(clean, "%s: the child exited cleanly (status 0x%x)", what, status);
 }
 
 /* ---- berth_terminal_setup ---- */
@@ -419,17 +310,11 @@ test_console_socket(void)
 
 /* ---- berth_terminal_wait_ready ---- */
 
-static bool
-seqpair(int sp[2])
-{
-    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0;
-}
-
 static void
 test_wait_ready(void)
 {
     int sp[2];
-    if (!seqpair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -514,7 +399,7 @@ static void
 test_wait_ready_console_socket(void)
 {
     int sp[2];
-    if (!seqpair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -561,7 +446,7 @@ static void
 test_end_to_end(void)
 {
     int sp[2];
-    if (!seqpair(sp)) {
+    if (!seqpacket_pair(sp)) {
         ok(false, "socketpair");
         return;
     }
@@ -605,10 +490,8 @@ test_end_to_end(void)
 int
 main(void)
 {
-    if (!mkdtemp(tmp)) {
-        ok(false, "mkdtemp: %s", strerror(errno));
+    if (!tmpdir_make(tmp))
         return tap_done();
-    }
     _cleanup_close_ int probe = new_master();
     if (probe < 0) {
         ok(true, "# skip: no usable /dev/ptmx here (%s)", strerror(errno));
@@ -626,6 +509,6 @@ main(void)
     test_wait_ready_console_socket();
     test_end_to_end();
     check(count_fds() == fds, "no fd leaked in the test process (%d)", count_fds());
-    check(berth_rm_rf(tmp, NULL) == 0 && access(tmp, F_OK) < 0, "temp dir removed");
+    tmpdir_remove(tmp, "temp dir removed");
     return tap_done();
 }
