@@ -13,13 +13,7 @@
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "http/server.h"
-#include "tap.h"
-
-#define check(cond, ...)                                                                           \
-    do {                                                                                           \
-        bool check_ = (cond);                                                                      \
-        ok(check_, __VA_ARGS__);                                                                   \
-    } while (0)
+#include "testutil.h"
 
 static char dir[] = "/tmp/berth-http-XXXXXX";
 static char sock_path[100];
