@@ -731,3 +731,19 @@ berth_cli_confirm(struct berth_cli *cli, const char *message)
         p[--l] = '\0';
     return !strcasecmp(p, "y");
 }
+
+const char *
+berth_cli_jstr(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+long long
+berth_cli_jint(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v)
+           : json_is_real(v)  ? (long long)json_real_value(v)
+                              : 0;
+}

@@ -112,4 +112,8 @@ int berth_cli_cmd_load(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_import(struct berth_cli *cli, int argc, char **argv);
 
+/* A JSON member as a string ("" when absent) or a number (0 when absent). */
+const char *berth_cli_jstr(struct json_t *obj, const char *key);
+long long berth_cli_jint(struct json_t *obj, const char *key);
+
 #endif

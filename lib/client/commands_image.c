@@ -15,22 +15,6 @@
 #include "core/cleanup.h"
 #include "core/util.h"
 
-static const char *
-jstr(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static long long
-jint(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v)
-           : json_is_real(v)  ? (long long)json_real_value(v)
-                              : 0;
-}
-
 /* Go's wording of a system error: strerror() starting in lower case */
 static const char *
 go_strerror(int e)
@@ -144,8 +128,9 @@ static json_t *
 image_row(json_t *img, const char *repo, const char *tag, const char *digest, bool trunc)
 {
     char created_at[96], since[96], size[32], vsize[32], shared[32], unique[32], ctrs[32];
-    long long created = jint(img, "Created"), sz = jint(img, "Size");
-    long long shared_sz = jint(img, "SharedSize"), containers = jint(img, "Containers");
+    long long created = berth_cli_jint(img, "Created"), sz = berth_cli_jint(img, "Size");
+    long long shared_sz = berth_cli_jint(img, "SharedSize"),
+              containers = berth_cli_jint(img, "Containers");
     berth_time_go_string((time_t)created, created_at, sizeof(created_at));
     char d[64];
     berth_human_duration(berth_now() - (double)created, d, sizeof(d));
@@ -164,7 +149,8 @@ image_row(json_t *img, const char *repo, const char *tag, const char *digest, bo
         snprintf(ctrs, sizeof(ctrs), "N/A");
     else
         snprintf(ctrs, sizeof(ctrs), "%lld", containers);
-    _cleanup_free_ char *id = trunc ? berth_truncate_id(jstr(img, "Id")) : strdup(jstr(img, "Id"));
+    _cleanup_free_ char *id =
+        trunc ? berth_truncate_id(berth_cli_jstr(img, "Id")) : strdup(berth_cli_jstr(img, "Id"));
     /* keys in the order docker's MarshalJSON sorts them */
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", ctrs,
                      "CreatedAt", created_at, "CreatedSince", since, "Digest", digest, "ID",
@@ -406,34 +392,34 @@ berth_cli_cmd_history(struct berth_cli *cli, int argc, char **argv)
     const long long epoch = 946684800; /* 2000-01-01: older dates are not shown as durations */
     json_array_foreach(hist, i, h)
     {
-        long long created = jint(h, "Created");
+        long long created = berth_cli_jint(h, "Created");
         char created_at[64], since[96] = "", size[32];
         berth_time_rfc3339((time_t)created, created_at, sizeof(created_at));
         if (!human) {
             snprintf(since, sizeof(since), "%s", created_at);
-            snprintf(size, sizeof(size), "%lld", jint(h, "Size"));
+            snprintf(size, sizeof(size), "%lld", berth_cli_jint(h, "Size"));
         } else {
             if (created > epoch) {
                 char d[64];
                 berth_human_duration(berth_now() - (double)created, d, sizeof(d));
                 snprintf(since, sizeof(since), "%s ago", d);
             }
-            berth_human_size((double)jint(h, "Size"), 3, size, sizeof(size));
+            berth_human_size((double)berth_cli_jint(h, "Size"), 3, size, sizeof(size));
         }
-        _cleanup_free_ char *by = strdup(jstr(h, "CreatedBy"));
+        _cleanup_free_ char *by = strdup(berth_cli_jstr(h, "CreatedBy"));
         for (char *p = by; p && *p; p++)
             if (*p == '\t')
                 *p = ' ';
         _cleanup_free_ char *by_shown = no_trunc || !by ? NULL : berth_ellipsis(by, 45);
         _cleanup_free_ char *id =
-            no_trunc ? strdup(jstr(h, "Id")) : berth_truncate_id(jstr(h, "Id"));
-        json_array_append_new(rows,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment",
-                                        jstr(h, "Comment"), "CreatedAt", created_at, "CreatedBy",
-                                        by_shown ? by_shown
-                                        : by     ? by
-                                                 : "",
-                                        "CreatedSince", since, "ID", id ? id : "", "Size", size));
+            no_trunc ? strdup(berth_cli_jstr(h, "Id")) : berth_truncate_id(berth_cli_jstr(h, "Id"));
+        json_array_append_new(
+            rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment",
+                            berth_cli_jstr(h, "Comment"), "CreatedAt", created_at, "CreatedBy",
+                            by_shown ? by_shown
+                            : by     ? by
+                                     : "",
+                            "CreatedSince", since, "ID", id ? id : "", "Size", size));
     }
     const char *f = format && format[0] ? format : "table";
     if (!strcmp(f, "table"))
@@ -537,10 +523,10 @@ berth_cli_cmd_rmi(struct berth_cli *cli, int argc, char **argv)
         size_t k;
         json_array_foreach(res, k, d)
         {
-            if (jstr(d, "Deleted")[0])
-                fprintf(cli->out, "Deleted: %s\n", jstr(d, "Deleted"));
+            if (berth_cli_jstr(d, "Deleted")[0])
+                fprintf(cli->out, "Deleted: %s\n", berth_cli_jstr(d, "Deleted"));
             else
-                fprintf(cli->out, "Untagged: %s\n", jstr(d, "Untagged"));
+                fprintf(cli->out, "Untagged: %s\n", berth_cli_jstr(d, "Untagged"));
         }
     }
     if (errors.len) {
@@ -600,15 +586,15 @@ berth_cli_cmd_image_prune(struct berth_cli *cli, int argc, char **argv)
         size_t i;
         json_array_foreach(deleted, i, d)
         {
-            if (jstr(d, "Untagged")[0])
-                fprintf(cli->out, "untagged: %s\n", jstr(d, "Untagged"));
+            if (berth_cli_jstr(d, "Untagged")[0])
+                fprintf(cli->out, "untagged: %s\n", berth_cli_jstr(d, "Untagged"));
             else
-                fprintf(cli->out, "deleted: %s\n", jstr(d, "Deleted"));
+                fprintf(cli->out, "deleted: %s\n", berth_cli_jstr(d, "Deleted"));
         }
         fputc('\n', cli->out);
     }
     char size[32];
-    berth_human_size((double)jint(report, "SpaceReclaimed"), 4, size, sizeof(size));
+    berth_human_size((double)berth_cli_jint(report, "SpaceReclaimed"), 4, size, sizeof(size));
     fprintf(cli->out, "Total reclaimed space: %s\n", size);
     return 0;
 }

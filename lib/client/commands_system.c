@@ -13,22 +13,6 @@
 
 #define CONTEXT_NAME "default"
 
-static const char *
-jstr(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
-}
-
-static long long
-jint(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v)
-           : json_is_real(v)  ? (long long)json_real_value(v)
-                              : 0;
-}
-
 /* Go's %v of a JSON scalar (Fprintln of a field) */
 static void
 put_value(struct berth_strbuf *b, json_t *v)
@@ -105,39 +89,43 @@ static void
 version_text(json_t *client, json_t *server, struct berth_strbuf *b)
 {
     berth_strbuf_puts(b, "Client:\n");
-    berth_strbuf_printf(b, " Version:\t%s\n", jstr(client, "Version"));
-    berth_strbuf_printf(b, " API version:\t%s", jstr(client, "ApiVersion"));
-    if (strcmp(jstr(client, "ApiVersion"), jstr(client, "DefaultAPIVersion")))
-        berth_strbuf_printf(b, " (downgraded from %s)", jstr(client, "DefaultAPIVersion"));
+    berth_strbuf_printf(b, " Version:\t%s\n", berth_cli_jstr(client, "Version"));
+    berth_strbuf_printf(b, " API version:\t%s", berth_cli_jstr(client, "ApiVersion"));
+    if (strcmp(berth_cli_jstr(client, "ApiVersion"), berth_cli_jstr(client, "DefaultAPIVersion")))
+        berth_strbuf_printf(b, " (downgraded from %s)",
+                            berth_cli_jstr(client, "DefaultAPIVersion"));
     berth_strbuf_printf(b,
                         "\n Go version:\t%s\n Git commit:\t%s\n Built:\t%s\n OS/Arch:\t%s/%s\n"
                         " Context:\t%s",
-                        jstr(client, "GoVersion"), jstr(client, "GitCommit"),
-                        jstr(client, "BuildTime"), jstr(client, "Os"), jstr(client, "Arch"),
-                        jstr(client, "Context"));
+                        berth_cli_jstr(client, "GoVersion"), berth_cli_jstr(client, "GitCommit"),
+                        berth_cli_jstr(client, "BuildTime"), berth_cli_jstr(client, "Os"),
+                        berth_cli_jstr(client, "Arch"), berth_cli_jstr(client, "Context"));
     if (!server)
         return;
-    const char *platform = jstr(json_object_get(server, "Platform"), "Name");
+    const char *platform = berth_cli_jstr(json_object_get(server, "Platform"), "Name");
     berth_strbuf_printf(b, "\n\nServer:%s%s", platform[0] ? " " : "", platform);
     json_t *comp;
     size_t i;
     json_array_foreach(json_object_get(server, "Components"), i, comp)
     {
         json_t *details = json_object_get(comp, "Details");
-        berth_strbuf_printf(b, "\n %s:", jstr(comp, "Name"));
-        if (!strcmp(jstr(comp, "Name"), "Engine")) {
-            _cleanup_free_ char *built = berth_time_reformat_ansic(jstr(details, "BuildTime"));
-            berth_strbuf_printf(b,
-                                "\n  Version:\t%s\n  API version:\t%s (minimum version %s)\n"
-                                "  Go version:\t%s\n  Git commit:\t%s\n  Built:\t%s\n"
-                                "  OS/Arch:\t%s/%s\n  Experimental:\t%s",
-                                jstr(comp, "Version"), jstr(details, "ApiVersion"),
-                                jstr(details, "MinAPIVersion"), jstr(details, "GoVersion"),
-                                jstr(details, "GitCommit"), built ? built : "", jstr(details, "Os"),
-                                jstr(details, "Arch"), jstr(details, "Experimental"));
+        berth_strbuf_printf(b, "\n %s:", berth_cli_jstr(comp, "Name"));
+        if (!strcmp(berth_cli_jstr(comp, "Name"), "Engine")) {
+            _cleanup_free_ char *built =
+                berth_time_reformat_ansic(berth_cli_jstr(details, "BuildTime"));
+            berth_strbuf_printf(
+                b,
+                "\n  Version:\t%s\n  API version:\t%s (minimum version %s)\n"
+                "  Go version:\t%s\n  Git commit:\t%s\n  Built:\t%s\n"
+                "  OS/Arch:\t%s/%s\n  Experimental:\t%s",
+                berth_cli_jstr(comp, "Version"), berth_cli_jstr(details, "ApiVersion"),
+                berth_cli_jstr(details, "MinAPIVersion"), berth_cli_jstr(details, "GoVersion"),
+                berth_cli_jstr(details, "GitCommit"), built ? built : "",
+                berth_cli_jstr(details, "Os"), berth_cli_jstr(details, "Arch"),
+                berth_cli_jstr(details, "Experimental"));
             continue;
         }
-        berth_strbuf_printf(b, "\n  Version:\t%s", jstr(comp, "Version"));
+        berth_strbuf_printf(b, "\n  Version:\t%s", berth_cli_jstr(comp, "Version"));
         /* details in key order (the CLI's getDetailsOrder) */
         size_t n = json_object_size(details), k = 0;
         const char **keys = calloc(n + 1, sizeof(*keys));
@@ -172,10 +160,10 @@ server_add_engine(json_t *server)
     size_t i;
     json_array_foreach(comps, i, c)
     {
-        if (!strcmp(jstr(c, "Name"), "Engine")) {
+        if (!strcmp(berth_cli_jstr(c, "Name"), "Engine")) {
             json_t *d = json_object_get(c, "Details");
             if (json_is_object(d) && json_is_string(json_object_get(d, "BuildTime"))) {
-                _cleanup_free_ char *t = berth_time_reformat_ansic(jstr(d, "BuildTime"));
+                _cleanup_free_ char *t = berth_time_reformat_ansic(berth_cli_jstr(d, "BuildTime"));
                 json_object_set_new(d, "BuildTime", json_string(t ? t : ""));
             }
             return;
@@ -185,15 +173,17 @@ server_add_engine(json_t *server)
         comps = json_array();
         json_object_set_new(server, "Components", comps);
     }
-    _cleanup_free_ char *built = berth_time_reformat_ansic(jstr(server, "BuildTime"));
+    _cleanup_free_ char *built = berth_time_reformat_ansic(berth_cli_jstr(server, "BuildTime"));
     json_array_append_new(
-        comps, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}", "Name", "Engine",
-                         "Version", jstr(server, "Version"), "Details", "ApiVersion",
-                         jstr(server, "ApiVersion"), "MinAPIVersion", jstr(server, "MinAPIVersion"),
-                         "GitCommit", jstr(server, "GitCommit"), "GoVersion",
-                         jstr(server, "GoVersion"), "Os", jstr(server, "Os"), "Arch",
-                         jstr(server, "Arch"), "BuildTime", built ? built : "", "Experimental",
-                         json_is_true(json_object_get(server, "Experimental")) ? "true" : "false"));
+        comps,
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}", "Name", "Engine",
+                  "Version", berth_cli_jstr(server, "Version"), "Details", "ApiVersion",
+                  berth_cli_jstr(server, "ApiVersion"), "MinAPIVersion",
+                  berth_cli_jstr(server, "MinAPIVersion"), "GitCommit",
+                  berth_cli_jstr(server, "GitCommit"), "GoVersion",
+                  berth_cli_jstr(server, "GoVersion"), "Os", berth_cli_jstr(server, "Os"), "Arch",
+                  berth_cli_jstr(server, "Arch"), "BuildTime", built ? built : "", "Experimental",
+                  json_is_true(json_object_get(server, "Experimental")) ? "true" : "false"));
 }
 
 int
@@ -269,7 +259,7 @@ line_bool(struct berth_strbuf *b, const char *label, json_t *v)
 static void
 line_int(struct berth_strbuf *b, const char *label, json_t *obj, const char *key)
 {
-    berth_strbuf_printf(b, "%s %lld\n", label, jint(obj, key));
+    berth_strbuf_printf(b, "%s %lld\n", label, berth_cli_jint(obj, key));
 }
 
 static void
@@ -288,14 +278,14 @@ join_strings(struct berth_strbuf *b, json_t *arr)
 static void
 print_swarm(struct berth_strbuf *b, json_t *swarm)
 {
-    const char *state = jstr(swarm, "LocalNodeState");
+    const char *state = berth_cli_jstr(swarm, "LocalNodeState");
     if (!strcmp(state, "inactive") || !strcmp(state, "locked") || !state[0])
         return;
-    berth_strbuf_printf(b, "  NodeID: %s\n", jstr(swarm, "NodeID"));
-    if (jstr(swarm, "Error")[0])
-        berth_strbuf_printf(b, "  Error: %s\n", jstr(swarm, "Error"));
+    berth_strbuf_printf(b, "  NodeID: %s\n", berth_cli_jstr(swarm, "NodeID"));
+    if (berth_cli_jstr(swarm, "Error")[0])
+        berth_strbuf_printf(b, "  Error: %s\n", berth_cli_jstr(swarm, "Error"));
     line_bool(b, "  Is Manager:", json_object_get(swarm, "ControlAvailable"));
-    berth_strbuf_printf(b, "  Node Address: %s\n", jstr(swarm, "NodeAddr"));
+    berth_strbuf_printf(b, "  Node Address: %s\n", berth_cli_jstr(swarm, "NodeAddr"));
 }
 
 /* Decodes "name=seccomp,profile=builtin" entries (system.DecodeSecurityOptions). */
@@ -349,8 +339,8 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
     line_int(b, "  Paused:", info, "ContainersPaused");
     line_int(b, "  Stopped:", info, "ContainersStopped");
     line_int(b, " Images:", info, "Images");
-    lines_nonempty(b, " Server Version:", jstr(info, "ServerVersion"));
-    lines_nonempty(b, " Storage Driver:", jstr(info, "Driver"));
+    lines_nonempty(b, " Server Version:", berth_cli_jstr(info, "ServerVersion"));
+    lines_nonempty(b, " Storage Driver:", berth_cli_jstr(info, "Driver"));
     json_t *pair;
     size_t i;
     json_array_foreach(json_object_get(info, "DriverStatus"), i, pair)
@@ -363,9 +353,9 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
         berth_strbuf_printf(b, " %s: %s\n", json_string_value(json_array_get(pair, 0)) ?: "",
                             json_string_value(json_array_get(pair, 1)) ?: "");
     }
-    lines_nonempty(b, " Logging Driver:", jstr(info, "LoggingDriver"));
-    lines_nonempty(b, " Cgroup Driver:", jstr(info, "CgroupDriver"));
-    lines_nonempty(b, " Cgroup Version:", jstr(info, "CgroupVersion"));
+    lines_nonempty(b, " Logging Driver:", berth_cli_jstr(info, "LoggingDriver"));
+    lines_nonempty(b, " Cgroup Driver:", berth_cli_jstr(info, "CgroupDriver"));
+    lines_nonempty(b, " Cgroup Version:", berth_cli_jstr(info, "CgroupVersion"));
     json_t *plugins = json_object_get(info, "Plugins");
     berth_strbuf_puts(b, " Plugins:\n  Volume: ");
     join_strings(b, json_object_get(plugins, "Volume"));
@@ -389,7 +379,7 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
         }
     }
     json_t *swarm = json_object_get(info, "Swarm");
-    berth_strbuf_printf(b, " Swarm: %s\n", jstr(swarm, "LocalNodeState"));
+    berth_strbuf_printf(b, " Swarm: %s\n", berth_cli_jstr(swarm, "LocalNodeState"));
     print_swarm(b, swarm);
     json_t *runtimes = json_object_get(info, "Runtimes");
     if (json_object_size(runtimes) > 0) {
@@ -401,42 +391,42 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
             berth_strbuf_printf(b, "%s%s", first ? " " : " ", name);
             first = false;
         }
-        berth_strbuf_printf(b, "\n Default Runtime: %s\n", jstr(info, "DefaultRuntime"));
+        berth_strbuf_printf(b, "\n Default Runtime: %s\n", berth_cli_jstr(info, "DefaultRuntime"));
     }
-    if (!strcmp(jstr(info, "OSType"), "linux")) {
-        berth_strbuf_printf(b, " Init Binary: %s\n", jstr(info, "InitBinary"));
+    if (!strcmp(berth_cli_jstr(info, "OSType"), "linux")) {
+        berth_strbuf_printf(b, " Init Binary: %s\n", berth_cli_jstr(info, "InitBinary"));
         berth_strbuf_printf(b, " containerd version: %s\n",
-                            jstr(json_object_get(info, "ContainerdCommit"), "ID"));
+                            berth_cli_jstr(json_object_get(info, "ContainerdCommit"), "ID"));
         berth_strbuf_printf(b, " runc version: %s\n",
-                            jstr(json_object_get(info, "RuncCommit"), "ID"));
+                            berth_cli_jstr(json_object_get(info, "RuncCommit"), "ID"));
         berth_strbuf_printf(b, " init version: %s\n",
-                            jstr(json_object_get(info, "InitCommit"), "ID"));
+                            berth_cli_jstr(json_object_get(info, "InitCommit"), "ID"));
         json_t *sec = json_object_get(info, "SecurityOptions");
         if (json_array_size(sec) > 0)
             print_security_options(b, sec, errors);
     }
-    if (!strcmp(jstr(info, "OSType"), "windows"))
-        berth_strbuf_printf(b, " Default Isolation: %s\n", jstr(info, "Isolation"));
-    lines_nonempty(b, " Kernel Version:", jstr(info, "KernelVersion"));
-    lines_nonempty(b, " Operating System:", jstr(info, "OperatingSystem"));
-    lines_nonempty(b, " OSType:", jstr(info, "OSType"));
-    lines_nonempty(b, " Architecture:", jstr(info, "Architecture"));
+    if (!strcmp(berth_cli_jstr(info, "OSType"), "windows"))
+        berth_strbuf_printf(b, " Default Isolation: %s\n", berth_cli_jstr(info, "Isolation"));
+    lines_nonempty(b, " Kernel Version:", berth_cli_jstr(info, "KernelVersion"));
+    lines_nonempty(b, " Operating System:", berth_cli_jstr(info, "OperatingSystem"));
+    lines_nonempty(b, " OSType:", berth_cli_jstr(info, "OSType"));
+    lines_nonempty(b, " Architecture:", berth_cli_jstr(info, "Architecture"));
     line_int(b, " CPUs:", info, "NCPU");
-    berth_bytes_size((double)jint(info, "MemTotal"), mem, sizeof(mem));
+    berth_bytes_size((double)berth_cli_jint(info, "MemTotal"), mem, sizeof(mem));
     berth_strbuf_printf(b, " Total Memory: %s\n", mem);
-    lines_nonempty(b, " Name:", jstr(info, "Name"));
-    lines_nonempty(b, " ID:", jstr(info, "ID"));
-    berth_strbuf_printf(b, " Docker Root Dir: %s\n", jstr(info, "DockerRootDir"));
+    lines_nonempty(b, " Name:", berth_cli_jstr(info, "Name"));
+    lines_nonempty(b, " ID:", berth_cli_jstr(info, "ID"));
+    berth_strbuf_printf(b, " Docker Root Dir: %s\n", berth_cli_jstr(info, "DockerRootDir"));
     line_bool(b, " Debug Mode:", json_object_get(info, "Debug"));
     if (json_is_true(json_object_get(info, "Debug")) || debug) {
         line_int(b, "  File Descriptors:", info, "NFd");
         line_int(b, "  Goroutines:", info, "NGoroutines");
-        berth_strbuf_printf(b, "  System Time: %s\n", jstr(info, "SystemTime"));
+        berth_strbuf_printf(b, "  System Time: %s\n", berth_cli_jstr(info, "SystemTime"));
         line_int(b, "  EventsListeners:", info, "NEventsListener");
     }
-    lines_nonempty(b, " HTTP Proxy:", jstr(info, "HttpProxy"));
-    lines_nonempty(b, " HTTPS Proxy:", jstr(info, "HttpsProxy"));
-    lines_nonempty(b, " No Proxy:", jstr(info, "NoProxy"));
+    lines_nonempty(b, " HTTP Proxy:", berth_cli_jstr(info, "HttpProxy"));
+    lines_nonempty(b, " HTTPS Proxy:", berth_cli_jstr(info, "HttpsProxy"));
+    lines_nonempty(b, " No Proxy:", berth_cli_jstr(info, "NoProxy"));
     json_t *labels = json_object_get(info, "Labels");
     if (json_array_size(labels) > 0) {
         berth_strbuf_puts(b, " Labels:\n");
@@ -455,7 +445,7 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
         json_object_foreach(index, name, v)
         {
             if (!json_is_true(json_object_get(v, "Secure")))
-                berth_strbuf_printf(b, "  %s\n", jstr(v, "Name"));
+                berth_strbuf_printf(b, "  %s\n", berth_cli_jstr(v, "Name"));
         }
         json_array_foreach(cidrs, i, v)
         {
@@ -471,13 +461,14 @@ info_server(json_t *info, bool debug, struct berth_strbuf *b, struct berth_strbu
         }
     }
     line_bool(b, " Live Restore Enabled:", json_object_get(info, "LiveRestoreEnabled"));
-    lines_nonempty(b, " Product License:", jstr(info, "ProductLicense"));
+    lines_nonempty(b, " Product License:", berth_cli_jstr(info, "ProductLicense"));
     json_t *pools = json_object_get(info, "DefaultAddressPools");
     if (json_array_size(pools) > 0) {
         berth_strbuf_puts(b, " Default Address Pools:\n");
         json_array_foreach(pools, i, v)
         {
-            berth_strbuf_printf(b, "   Base: %s, Size: %lld\n", jstr(v, "Base"), jint(v, "Size"));
+            berth_strbuf_printf(b, "   Base: %s, Size: %lld\n", berth_cli_jstr(v, "Base"),
+                                berth_cli_jint(v, "Size"));
         }
     }
     berth_strbuf_putc(b, '\n');
@@ -574,7 +565,7 @@ static void
 pretty_event(FILE *out, json_t *ev)
 {
     char ts[64];
-    long long nano = jint(ev, "timeNano"), secs = jint(ev, "time");
+    long long nano = berth_cli_jint(ev, "timeNano"), secs = berth_cli_jint(ev, "time");
     if (nano != 0) {
         berth_time_rfc3339_nano_fixed(nano, ts, sizeof(ts));
         fprintf(out, "%s ", ts);
@@ -583,7 +574,8 @@ pretty_event(FILE *out, json_t *ev)
         fprintf(out, "%s ", ts);
     }
     json_t *actor = json_object_get(ev, "Actor");
-    fprintf(out, "%s %s %s", jstr(ev, "Type"), jstr(ev, "Action"), jstr(actor, "ID"));
+    fprintf(out, "%s %s %s", berth_cli_jstr(ev, "Type"), berth_cli_jstr(ev, "Action"),
+            berth_cli_jstr(actor, "ID"));
     json_t *attrs = json_object_get(actor, "Attributes");
     size_t n = json_object_size(attrs);
     if (n > 0) {
@@ -605,7 +597,7 @@ pretty_event(FILE *out, json_t *ev)
                 }
         fputs(" (", out);
         for (size_t x = 0; keys && x < i; x++)
-            fprintf(out, "%s%s=%s", x ? ", " : "", keys[x], jstr(attrs, keys[x]));
+            fprintf(out, "%s%s=%s", x ? ", " : "", keys[x], berth_cli_jstr(attrs, keys[x]));
         fputc(')', out);
         free(keys);
     }
@@ -743,7 +735,7 @@ df_row(const char *type, long long total, long long active, long long size, long
 static bool
 container_active(json_t *ctr)
 {
-    const char *state = jstr(ctr, "State");
+    const char *state = berth_cli_jstr(ctr, "State");
     return strstr(state, "running") || strstr(state, "paused") || strstr(state, "restarting");
 }
 
@@ -755,13 +747,14 @@ df_summary_rows(json_t *du)
     size_t i;
     /* images: the layers' size, reclaimable unless a container uses the image */
     json_t *images = json_object_get(du, "Images");
-    long long layers = jint(du, "LayersSize"), used = 0, active = 0;
+    long long layers = berth_cli_jint(du, "LayersSize"), used = 0, active = 0;
     json_array_foreach(images, i, v)
     {
-        if (jint(v, "Containers") > 0)
+        if (berth_cli_jint(v, "Containers") > 0)
             active++;
-        if (jint(v, "Containers") != 0 && jint(v, "Size") != -1 && jint(v, "SharedSize") != -1)
-            used += jint(v, "Size") - jint(v, "SharedSize");
+        if (berth_cli_jint(v, "Containers") != 0 && berth_cli_jint(v, "Size") != -1 &&
+            berth_cli_jint(v, "SharedSize") != -1)
+            used += berth_cli_jint(v, "Size") - berth_cli_jint(v, "SharedSize");
     }
     json_array_append_new(rows, df_row("Images", (long long)json_array_size(images), active, layers,
                                        layers - used, true));
@@ -773,8 +766,8 @@ df_summary_rows(json_t *du)
         if (container_active(v))
             active++;
         else
-            creclaim += jint(v, "SizeRw");
-        csize += jint(v, "SizeRw");
+            creclaim += berth_cli_jint(v, "SizeRw");
+        csize += berth_cli_jint(v, "SizeRw");
     }
     json_array_append_new(rows, df_row("Containers", (long long)json_array_size(ctrs), active,
                                        csize, creclaim, true));
@@ -784,12 +777,12 @@ df_summary_rows(json_t *du)
     json_array_foreach(vols, i, v)
     {
         json_t *usage = json_object_get(v, "UsageData");
-        if (jint(usage, "RefCount") > 0)
+        if (berth_cli_jint(usage, "RefCount") > 0)
             active++;
-        if (jint(usage, "Size") != -1) {
-            if (jint(usage, "RefCount") == 0)
-                vreclaim += jint(usage, "Size");
-            vsize += jint(usage, "Size");
+        if (berth_cli_jint(usage, "Size") != -1) {
+            if (berth_cli_jint(usage, "RefCount") == 0)
+                vreclaim += berth_cli_jint(usage, "Size");
+            vsize += berth_cli_jint(usage, "Size");
         }
     }
     json_array_append_new(rows, df_row("Local Volumes", (long long)json_array_size(vols), active,
@@ -804,9 +797,9 @@ df_summary_rows(json_t *du)
         if (in_use)
             active++;
         if (!shared)
-            bsize += jint(v, "Size");
+            bsize += berth_cli_jint(v, "Size");
         if (in_use && !shared)
-            inuse += jint(v, "Size");
+            inuse += berth_cli_jint(v, "Size");
     }
     json_array_append_new(rows, df_row("Build Cache", (long long)json_array_size(cache), active,
                                        bsize, bsize - inuse, false));
@@ -901,10 +894,12 @@ df_image_rows(json_t *du, bool trunc)
                 tag = tag_s ? tag_s : tag;
             }
         }
-        _cleanup_free_ char *id = trunc ? berth_truncate_id(jstr(v, "Id")) : strdup(jstr(v, "Id"));
-        long long sz = jint(v, "Size"), sh = jint(v, "SharedSize"), c = jint(v, "Containers");
-        since_text(jint(v, "Created"), since, sizeof(since));
-        berth_time_go_string((time_t)jint(v, "Created"), created_at, sizeof(created_at));
+        _cleanup_free_ char *id =
+            trunc ? berth_truncate_id(berth_cli_jstr(v, "Id")) : strdup(berth_cli_jstr(v, "Id"));
+        long long sz = berth_cli_jint(v, "Size"), sh = berth_cli_jint(v, "SharedSize"),
+                  c = berth_cli_jint(v, "Containers");
+        since_text(berth_cli_jint(v, "Created"), since, sizeof(since));
+        berth_time_go_string((time_t)berth_cli_jint(v, "Created"), created_at, sizeof(created_at));
         berth_human_size((double)sz, 3, size, sizeof(size));
         size4((double)sz, vsize, sizeof(vsize));
         if (sh == -1)
@@ -937,8 +932,9 @@ df_container_rows(json_t *du, bool trunc)
     char buf[96], size[32], since[96], created_at[96];
     json_array_foreach(json_object_get(du, "Containers"), i, v)
     {
-        _cleanup_free_ char *id = trunc ? berth_truncate_id(jstr(v, "Id")) : strdup(jstr(v, "Id"));
-        const char *cmd = jstr(v, "Command");
+        _cleanup_free_ char *id =
+            trunc ? berth_truncate_id(berth_cli_jstr(v, "Id")) : strdup(berth_cli_jstr(v, "Id"));
+        const char *cmd = berth_cli_jstr(v, "Command");
         _cleanup_free_ char *cmd_short = trunc ? berth_ellipsis(cmd, 20) : strdup(cmd);
         struct berth_strbuf quoted = {0};
         json_t *cs = json_string(cmd_short ? cmd_short : "");
@@ -958,10 +954,11 @@ df_container_rows(json_t *du, bool trunc)
         long long vols = 0;
         json_array_foreach(json_object_get(v, "Mounts"), k, x)
         {
-            const char *name = jstr(x, "Name")[0] ? jstr(x, "Name") : jstr(x, "Source");
+            const char *name = berth_cli_jstr(x, "Name")[0] ? berth_cli_jstr(x, "Name")
+                                                            : berth_cli_jstr(x, "Source");
             _cleanup_free_ char *m = trunc ? berth_ellipsis(name, 15) : strdup(name);
             json_array_append_new(mounts, json_string(m ? m : ""));
-            vols += !strcmp(jstr(x, "Type"), "volume");
+            vols += !strcmp(berth_cli_jstr(x, "Type"), "volume");
         }
         const char *net;
         json_object_foreach(json_object_get(json_object_get(v, "NetworkSettings"), "Networks"), net,
@@ -983,19 +980,19 @@ df_container_rows(json_t *du, bool trunc)
         mounts_s = berth_strbuf_steal(&mb);
         _cleanup_free_ char *labels = labels_text(json_object_get(v, "Labels"));
         snprintf(buf, sizeof(buf), "%lld", vols);
-        berth_human_size((double)jint(v, "SizeRw"), 3, size, sizeof(size));
-        since_text(jint(v, "Created"), since, sizeof(since));
-        berth_time_go_string((time_t)jint(v, "Created"), created_at, sizeof(created_at));
+        berth_human_size((double)berth_cli_jint(v, "SizeRw"), 3, size, sizeof(size));
+        since_text(berth_cli_jint(v, "Created"), since, sizeof(since));
+        berth_time_go_string((time_t)berth_cli_jint(v, "Created"), created_at, sizeof(created_at));
         json_array_append_new(
             rows,
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, "
                       "s:s}",
                       "Command", berth_strbuf_str(&quoted), "CreatedAt", created_at, "ID",
-                      id ? id : "", "Image", jstr(v, "Image"), "Labels", labels ? labels : "",
-                      "LocalVolumes", buf, "Mounts", mounts_s ? mounts_s : "", "Names",
-                      names_s ? names_s : "", "Networks", nets_s ? nets_s : "", "Platform",
+                      id ? id : "", "Image", berth_cli_jstr(v, "Image"), "Labels",
+                      labels ? labels : "", "LocalVolumes", buf, "Mounts", mounts_s ? mounts_s : "",
+                      "Names", names_s ? names_s : "", "Networks", nets_s ? nets_s : "", "Platform",
                       "Platform", "Ports", "", "RunningFor", since, "Size", size, "State",
-                      jstr(v, "State"), "Status", jstr(v, "Status")));
+                      berth_cli_jstr(v, "State"), "Status", berth_cli_jstr(v, "Status")));
         berth_strbuf_free(&quoted);
         json_decref(names);
         json_decref(mounts);
@@ -1014,21 +1011,21 @@ df_volume_rows(json_t *du)
     json_array_foreach(json_object_get(du, "Volumes"), i, v)
     {
         json_t *usage = json_object_get(v, "UsageData");
-        if (!usage || jint(usage, "RefCount") == -1)
+        if (!usage || berth_cli_jint(usage, "RefCount") == -1)
             snprintf(links, sizeof(links), "N/A");
         else
-            snprintf(links, sizeof(links), "%lld", jint(usage, "RefCount"));
-        if (!usage || jint(usage, "Size") == -1)
+            snprintf(links, sizeof(links), "%lld", berth_cli_jint(usage, "RefCount"));
+        if (!usage || berth_cli_jint(usage, "Size") == -1)
             snprintf(size, sizeof(size), "N/A");
         else
-            size4((double)jint(usage, "Size"), size, sizeof(size));
+            size4((double)berth_cli_jint(usage, "Size"), size, sizeof(size));
         _cleanup_free_ char *labels = labels_text(json_object_get(v, "Labels"));
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                                              "Availability", "N/A", "Driver", jstr(v, "Driver"),
-                                              "Group", "N/A", "Labels", labels ? labels : "",
-                                              "Links", links, "Mountpoint", jstr(v, "Mountpoint"),
-                                              "Name", jstr(v, "Name"), "Scope", jstr(v, "Scope"),
-                                              "Size", size, "Status", "N/A"));
+        json_array_append_new(
+            rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
+                            "N/A", "Driver", berth_cli_jstr(v, "Driver"), "Group", "N/A", "Labels",
+                            labels ? labels : "", "Links", links, "Mountpoint",
+                            berth_cli_jstr(v, "Mountpoint"), "Name", berth_cli_jstr(v, "Name"),
+                            "Scope", berth_cli_jstr(v, "Scope"), "Size", size, "Status", "N/A"));
     }
     return rows;
 }
@@ -1042,23 +1039,24 @@ df_cache_rows(json_t *du, bool trunc)
     char size[32], c1[96], c2[96], uses[32];
     json_array_foreach(json_object_get(du, "BuildCache"), i, v)
     {
-        _cleanup_free_ char *id = trunc ? strndup(jstr(v, "ID"), 12) : strdup(jstr(v, "ID"));
-        size4((double)jint(v, "Size"), size, sizeof(size));
+        _cleanup_free_ char *id =
+            trunc ? strndup(berth_cli_jstr(v, "ID"), 12) : strdup(berth_cli_jstr(v, "ID"));
+        size4((double)berth_cli_jint(v, "Size"), size, sizeof(size));
         time_t t1 = 0, t2 = 0;
         long ns;
-        berth_time_parse_rfc3339(jstr(v, "CreatedAt"), &t1, &ns);
+        berth_time_parse_rfc3339(berth_cli_jstr(v, "CreatedAt"), &t1, &ns);
         since_text(t1, c1, sizeof(c1));
-        if (berth_time_parse_rfc3339(jstr(v, "LastUsedAt"), &t2, &ns))
+        if (berth_time_parse_rfc3339(berth_cli_jstr(v, "LastUsedAt"), &t2, &ns))
             since_text(t2, c2, sizeof(c2));
         else
             c2[0] = '\0';
-        snprintf(uses, sizeof(uses), "%lld", jint(v, "UsageCount"));
+        snprintf(uses, sizeof(uses), "%lld", berth_cli_jint(v, "UsageCount"));
         json_array_append_new(
             rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "CacheType",
-                            jstr(v, "Type"), "CreatedSince", c1, "Description",
-                            jstr(v, "Description"), "ID", id ? id : "", "InUse",
+                            berth_cli_jstr(v, "Type"), "CreatedSince", c1, "Description",
+                            berth_cli_jstr(v, "Description"), "ID", id ? id : "", "InUse",
                             json_is_true(json_object_get(v, "InUse")) ? "true" : "false",
-                            "LastUsedSince", c2, "Parent", jstr(v, "Parent"), "Shared",
+                            "LastUsedSince", c2, "Parent", berth_cli_jstr(v, "Parent"), "Shared",
                             json_is_true(json_object_get(v, "Shared")) ? "true" : "false", "Size",
                             size, "UsageCount", uses));
     }
@@ -1118,7 +1116,7 @@ df_verbose(struct berth_cli *cli, json_t *du, const char *format, struct berth_e
     json_array_foreach(json_object_get(du, "BuildCache"), i, v)
     {
         if (!json_is_true(json_object_get(v, "Shared")))
-            bsize += jint(v, "Size");
+            bsize += berth_cli_jint(v, "Size");
     }
     char a[32], title[96];
     size4((double)bsize, a, sizeof(a));
