@@ -84,6 +84,20 @@ lookup(struct berth_daemon *d, const char *name, struct berth_image **ret, struc
     return r;
 }
 
+/* The image named in a request, or NULL after replying with the error. */
+static struct berth_image *
+image_or_reply(struct berth_http_request *req, const char *name)
+{
+    struct berth_image *img = NULL;
+    struct berth_error *err = NULL;
+    if (lookup(daemon_of(req), name, &img, &err) < 0) {
+        berth_http_reply_berror(req, err);
+        berth_error_free(err);
+        return NULL;
+    }
+    return img;
+}
+
 static char *
 familiar_of(const char *full)
 {
@@ -229,13 +243,9 @@ void
 berth_api_image_inspect(struct berth_http_request *req)
 {
     struct berth_daemon *d = daemon_of(req);
-    struct berth_image *img = NULL;
-    struct berth_error *err = NULL;
-    if (lookup(d, req->param, &img, &err) < 0) {
-        berth_http_reply_berror(req, err);
-        berth_error_free(err);
+    struct berth_image *img = image_or_reply(req, req->param);
+    if (!img)
         return;
-    }
     json_t *cfg = img->config;
     json_t *container_cfg = json_object_get(cfg, "container_config");
     json_t *layers = json_array();
@@ -312,14 +322,9 @@ parse_rfc3339(const char *s)
 void
 berth_api_image_history(struct berth_http_request *req)
 {
-    struct berth_daemon *d = daemon_of(req);
-    struct berth_image *img = NULL;
-    struct berth_error *err = NULL;
-    if (lookup(d, req->param, &img, &err) < 0) {
-        berth_http_reply_berror(req, err);
-        berth_error_free(err);
+    struct berth_image *img = image_or_reply(req, req->param);
+    if (!img)
         return;
-    }
     json_t *hist = json_object_get(img->config, "history");
     size_t n_layers = berth_strv_len(img->diff_ids);
     json_t *out = json_array();
