@@ -14,6 +14,7 @@
 
 #include "core/cleanup.h"
 #include "core/util.h"
+#include "runtime/spec_json.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -129,298 +130,13 @@ seccomp_action_from_name(const char *name)
     return -1;
 }
 
-/* ---- integers above INT64_MAX ----
- * jansson keeps integers as int64_t and refuses bigger literals ("too big integer"), yet
- * config.json legitimately holds uint64 values above INT64_MAX: RLIM_INFINITY written as
- * 18446744073709551615, 64-bit seccomp argument values. Before parsing, such literals are
- * rewritten, exactly, into strings made of a NUL byte and the digits. No string of the input may
- * then hold a NUL (an escaped \u0000 is refused), so get_u64_value() recognizes the rewritten
- * numbers and every string getter refuses them ("must be a string"). */
-
-static bool
-json_is_text(json_t *v)
-{
-    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
-}
-
-static bool
-json_big_uint(json_t *v, uint64_t *ret)
-{
-    if (!json_is_string(v) || json_string_length(v) < 2 || json_string_value(v)[0] != '\0')
-        return false;
-    return berth_parse_u64(json_string_value(v) + 1, ret);
-}
-
-/* Length of the unsigned literal above INT64_MAX (and at most UINT64_MAX) at p, else 0. */
-static size_t
-big_uint_literal(const char *text, size_t len, size_t i)
-{
-    if (i > 0 && (strchr("+-.", text[i - 1]) || (text[i - 1] >= '0' && text[i - 1] <= '9') ||
-                  ((text[i - 1] | 0x20) >= 'a' && (text[i - 1] | 0x20) <= 'z')))
-        return 0; /* not the start of a token */
-    size_t n = 0;
-    while (i + n < len && text[i + n] >= '0' && text[i + n] <= '9')
-        n++;
-    if (n < 19 || n > 20 || text[i] == '0' || (i + n < len && strchr(".eE", text[i + n])))
-        return 0;
-    char digits[21];
-    uint64_t v;
-    memcpy(digits, text + i, n);
-    digits[n] = '\0';
-    return berth_parse_u64(digits, &v) && v > INT64_MAX ? n : 0;
-}
-
-/* With out NULL, counts the literals to rewrite (-1: the input holds \u0000); else writes the
- * rewritten text into out (room for len + 8 * count + 1 bytes) and returns its length. */
-static ssize_t
-rewrite_big_uints(const char *text, size_t len, char *out)
-{
-    bool in_string = false, has_nul = false;
-    size_t count = 0, o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = 0;
-        if (in_string) {
-            if (text[i] == '\\') {
-                if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5))
-                    has_nul = true;
-                n = i + 1 < len ? 2 : 1;
-            } else {
-                in_string = text[i] != '"';
-                n = 1;
-            }
-        } else if (text[i] >= '1' && text[i] <= '9' && (n = big_uint_literal(text, len, i)) > 0) {
-            count++;
-            if (out) {
-                memcpy(out + o, "\"\\u0000", 7);
-                memcpy(out + o + 7, text + i, n);
-                out[o + 7 + n] = '"';
-                o += n + 8;
-            }
-            i += n;
-            continue;
-        } else {
-            in_string = text[i] == '"';
-            n = 1;
-        }
-        if (out)
-            memcpy(out + o, text + i, n);
-        o += n;
-        i += n;
-    }
-    if (out) {
-        out[o] = '\0';
-        return (ssize_t)o;
-    }
-    return has_nul && count ? -1 : (ssize_t)count;
-}
-
-/* ---- small typed getters: each reports the JSON path of a bad field ---- */
-
-static int
-get_string(json_t *obj, const char *key, const char *where, bool required, char **ret,
-           struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (required)
-            return berth_error_setq(err, EINVAL, "%s.%s is required", where, key);
-        return 0;
-    }
-    if (!json_is_text(v))
-        return berth_error_setq(err, EINVAL, "%s.%s must be a string", where, key);
-    *ret = strdup(json_string_value(v));
-    return *ret ? 0 : berth_error_set(err, ENOMEM, "%s.%s", where, key);
-}
-
-static int
-get_bool(json_t *obj, const char *key, const char *where, bool *ret, bool *has,
-         struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v))
-        return berth_error_setq(err, EINVAL, "%s.%s must be a boolean", where, key);
-    *ret = json_is_true(v);
-    if (has)
-        *has = true;
-    return 0;
-}
-
-static int
-json_to_i64(json_t *v, int64_t *ret)
-{
-    if (json_is_integer(v)) {
-        *ret = json_integer_value(v);
-        return 0;
-    }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d)
-            return -1;
-        *ret = (int64_t)d;
-        return 0;
-    }
-    return -1;
-}
-
-static int
-get_i64(json_t *obj, const char *key, const char *where, struct berth_opt_i64 *ret,
-        struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (json_to_i64(v, &ret->value) < 0)
-        return berth_error_setq(err, EINVAL, "%s.%s must be an integer", where, key);
-    ret->set = true;
-    return 0;
-}
-
-/* An unsigned 64-bit field: values above INT64_MAX (e.g. RLIM_INFINITY written as
- * 18446744073709551615) arrive rewritten as strings (see rewrite_big_uints), or as reals. */
-static int
-get_u64_value(json_t *v, const char *where, const char *key, uint64_t *ret,
-              struct berth_error **err)
-{
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *ret = (uint64_t)json_integer_value(v);
-        return 0;
-    }
-    if (json_big_uint(v, ret))
-        return 0;
-    if (json_is_real(v) && json_real_value(v) >= 0 &&
-        json_real_value(v) <= 18446744073709551616.0) {
-        double d = json_real_value(v);
-        *ret = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
-        if (d < 18446744073709551615.0 && (double)*ret != d)
-            return berth_error_setq(err, EINVAL, "%s.%s must be an integer", where, key);
-        return 0;
-    }
-    return berth_error_setq(err, EINVAL, "%s.%s must be a non-negative integer", where, key);
-}
-
-static int
-get_u32(json_t *obj, const char *key, const char *where, bool required, uint32_t *ret,
-        struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (required)
-            return berth_error_setq(err, EINVAL, "%s.%s is required", where, key);
-        return 0;
-    }
-    int64_t x;
-    if (json_to_i64(v, &x) < 0 || x < 0 || x > UINT32_MAX)
-        return berth_error_setq(err, EINVAL, "%s.%s must be an unsigned 32-bit integer", where,
-                                key);
-    *ret = (uint32_t)x;
-    return 0;
-}
-
-static int
-get_strv(json_t *obj, const char *key, const char *where, char ***ret, struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return berth_error_setq(err, EINVAL, "%s.%s must be an array of strings", where, key);
-    size_t n = json_array_size(v);
-    char **out = calloc(n + 1, sizeof(char *));
-    if (!out)
-        return berth_error_set(err, ENOMEM, "%s.%s", where, key);
-    for (size_t i = 0; i < n; i++) {
-        json_t *s = json_array_get(v, i);
-        if (!json_is_text(s)) {
-            berth_strv_free(out);
-            return berth_error_setq(err, EINVAL, "%s.%s[%zu] must be a string", where, key, i);
-        }
-        out[i] = strdup(json_string_value(s));
-        if (!out[i]) {
-            berth_strv_free(out);
-            return berth_error_set(err, ENOMEM, "%s.%s", where, key);
-        }
-    }
-    *ret = out;
-    return 0;
-}
-
-static int
-get_object(json_t *obj, const char *key, const char *where, json_t **ret, struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    *ret = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_object(v))
-        return berth_error_setq(err, EINVAL, "%s.%s must be an object", where, key);
-    *ret = v;
-    return 0;
-}
-
-static int
-get_array(json_t *obj, const char *key, const char *where, json_t **ret, struct berth_error **err)
-{
-    json_t *v = json_object_get(obj, key);
-    *ret = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return berth_error_setq(err, EINVAL, "%s.%s must be an array", where, key);
-    *ret = v;
-    return 0;
-}
-
-static void
-kv_free(struct berth_kv *kv, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(kv[i].key), free(kv[i].value);
-    free(kv);
-}
-
-static int
-get_kv_map(json_t *obj, const char *key, const char *where, struct berth_kv **ret, size_t *n_ret,
-           struct berth_error **err)
-{
-    json_t *map;
-    int r = get_object(obj, key, where, &map, err);
-    if (r < 0 || !map)
-        return r;
-    size_t n = json_object_size(map), i = 0;
-    struct berth_kv *kv = calloc(n ? n : 1, sizeof(*kv));
-    if (!kv)
-        return berth_error_set(err, ENOMEM, "%s.%s", where, key);
-    const char *k;
-    json_t *v;
-    json_object_foreach(map, k, v)
-    {
-        if (!json_is_text(v)) {
-            for (size_t j = 0; j < i; j++)
-                free(kv[j].key), free(kv[j].value);
-            free(kv);
-            return berth_error_setq(err, EINVAL, "%s.%s[\"%s\"] must be a string", where, key, k);
-        }
-        kv[i].key = strdup(k);
-        kv[i].value = strdup(json_string_value(v));
-        if (!kv[i++].value || !kv[i - 1].key) {
-            kv_free(kv, i);
-            return berth_error_set(err, ENOMEM, "%s.%s", where, key);
-        }
-    }
-    *ret = kv;
-    *n_ret = n;
-    return 0;
-}
-
 /* ---- process ---- */
 
 static int
 parse_caps_set(json_t *caps, const char *key, uint64_t *ret, struct berth_error **err)
 {
     _cleanup_strv_ char **names = NULL;
-    int r = get_strv(caps, key, "process.capabilities", &names, err);
+    int r = spec_get_strv(caps, key, "process.capabilities", &names, err);
     if (r < 0)
         return r;
     for (size_t i = 0; names && names[i]; i++) {
@@ -461,23 +177,24 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         return berth_error_set(err, ENOMEM, "process");
     int r;
     json_t *o;
-    if ((r = get_bool(obj, "terminal", w, &p->terminal, NULL, err)) < 0)
+    if ((r = spec_get_bool(obj, "terminal", w, &p->terminal, NULL, err)) < 0)
         goto fail;
-    if ((r = get_object(obj, "consoleSize", w, &o, err)) < 0)
+    if ((r = spec_get_object(obj, "consoleSize", w, &o, err)) < 0)
         goto fail;
     if (o &&
-        ((r = get_u32(o, "height", "process.consoleSize", false, &p->console_height, err)) < 0 ||
-         (r = get_u32(o, "width", "process.consoleSize", false, &p->console_width, err)) < 0))
+        ((r = spec_get_u32(o, "height", "process.consoleSize", false, &p->console_height, err)) <
+             0 ||
+         (r = spec_get_u32(o, "width", "process.consoleSize", false, &p->console_width, err)) < 0))
         goto fail;
-    if ((r = get_object(obj, "user", w, &o, err)) < 0)
+    if ((r = spec_get_object(obj, "user", w, &o, err)) < 0)
         goto fail;
     if (o) {
         uint32_t uid = 0, gid = 0, umask_v = 0;
-        if ((r = get_u32(o, "uid", "process.user", false, &uid, err)) < 0 ||
-            (r = get_u32(o, "gid", "process.user", false, &gid, err)) < 0)
+        if ((r = spec_get_u32(o, "uid", "process.user", false, &uid, err)) < 0 ||
+            (r = spec_get_u32(o, "gid", "process.user", false, &gid, err)) < 0)
             goto fail;
         if (json_object_get(o, "umask") && !json_is_null(json_object_get(o, "umask"))) {
-            if ((r = get_u32(o, "umask", "process.user", false, &umask_v, err)) < 0)
+            if ((r = spec_get_u32(o, "umask", "process.user", false, &umask_v, err)) < 0)
                 goto fail;
             if (umask_v > 0777) {
                 r = berth_error_setq(err, EINVAL, "process.user.umask %u is out of range", umask_v);
@@ -489,7 +206,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         p->user.uid = uid;
         p->user.gid = gid;
         json_t *ag;
-        if ((r = get_array(o, "additionalGids", "process.user", &ag, err)) < 0)
+        if ((r = spec_get_array(o, "additionalGids", "process.user", &ag, err)) < 0)
             goto fail;
         if (ag && json_array_size(ag) > 0) {
             size_t n = json_array_size(ag);
@@ -504,7 +221,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             }
             for (size_t i = 0; i < n; i++) {
                 int64_t g;
-                if (json_to_i64(json_array_get(ag, i), &g) < 0 || g < 0 || g > UINT32_MAX) {
+                if (spec_json_to_i64(json_array_get(ag, i), &g) < 0 || g < 0 || g > UINT32_MAX) {
                     r = berth_error_setq(err, EINVAL,
                                          "process.user.additionalGids[%zu] must be a gid", i);
                     goto fail;
@@ -513,16 +230,16 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             }
             p->user.n_additional_gids = n;
         }
-        if (json_object_get(o, "username") && !json_is_text(json_object_get(o, "username"))) {
+        if (json_object_get(o, "username") && !spec_json_is_text(json_object_get(o, "username"))) {
             r = berth_error_setq(err, EINVAL, "process.user.username must be a string");
             goto fail;
         }
     }
-    if ((r = get_strv(obj, "args", w, &p->args, err)) < 0 ||
-        (r = get_strv(obj, "env", w, &p->env, err)) < 0 ||
-        (r = get_string(obj, "cwd", w, false, &p->cwd, err)) < 0 ||
-        (r = get_string(obj, "apparmorProfile", w, false, &p->apparmor_profile, err)) < 0 ||
-        (r = get_string(obj, "selinuxLabel", w, false, &p->selinux_label, err)) < 0)
+    if ((r = spec_get_strv(obj, "args", w, &p->args, err)) < 0 ||
+        (r = spec_get_strv(obj, "env", w, &p->env, err)) < 0 ||
+        (r = spec_get_string(obj, "cwd", w, false, &p->cwd, err)) < 0 ||
+        (r = spec_get_string(obj, "apparmorProfile", w, false, &p->apparmor_profile, err)) < 0 ||
+        (r = spec_get_string(obj, "selinuxLabel", w, false, &p->selinux_label, err)) < 0)
         goto fail;
     for (size_t i = 0; p->env && p->env[i]; i++) {
         if (!strchr(p->env[i], '=')) {
@@ -539,7 +256,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
         r = berth_error_setq(err, EINVAL, "process.cwd \"%s\" is not an absolute path", p->cwd);
         goto fail;
     }
-    if ((r = get_object(obj, "capabilities", w, &o, err)) < 0)
+    if ((r = spec_get_object(obj, "capabilities", w, &o, err)) < 0)
         goto fail;
     if (o) {
         p->caps.set = true;
@@ -551,7 +268,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             goto fail;
     }
     json_t *rl;
-    if ((r = get_array(obj, "rlimits", w, &rl, err)) < 0)
+    if ((r = spec_get_array(obj, "rlimits", w, &rl, err)) < 0)
         goto fail;
     if (rl) {
         size_t n = json_array_size(rl);
@@ -568,7 +285,7 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
                 r = berth_error_setq(err, EINVAL, "process.rlimits[%zu] must be an object", i);
                 goto fail;
             }
-            if ((r = get_string(e, "type", "process.rlimits[]", true, &l->name, err)) < 0)
+            if ((r = spec_get_string(e, "type", "process.rlimits[]", true, &l->name, err)) < 0)
                 goto fail;
             l->resource = berth_rlimit_from_name(l->name);
             if (l->resource < 0) {
@@ -588,8 +305,8 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
                                      i, l->name);
                 goto fail;
             }
-            if ((r = get_u64_value(hard, "process.rlimits[]", "hard", &l->hard, err)) < 0 ||
-                (r = get_u64_value(soft, "process.rlimits[]", "soft", &l->soft, err)) < 0)
+            if ((r = spec_get_u64_value(hard, "process.rlimits[]", "hard", &l->hard, err)) < 0 ||
+                (r = spec_get_u64_value(soft, "process.rlimits[]", "soft", &l->soft, err)) < 0)
                 goto fail;
             if (l->soft > l->hard) {
                 r = berth_error_setq(
@@ -599,8 +316,8 @@ berth_spec_parse_process(json_t *obj, struct berth_spec_process **ret, struct be
             }
         }
     }
-    if ((r = get_bool(obj, "noNewPrivileges", w, &p->no_new_privileges, NULL, err)) < 0 ||
-        (r = get_i64(obj, "oomScoreAdj", w, &p->oom_score_adj, err)) < 0)
+    if ((r = spec_get_bool(obj, "noNewPrivileges", w, &p->no_new_privileges, NULL, err)) < 0 ||
+        (r = spec_get_i64(obj, "oomScoreAdj", w, &p->oom_score_adj, err)) < 0)
         goto fail;
     if (p->oom_score_adj.set && (p->oom_score_adj.value < -1000 || p->oom_score_adj.value > 1000)) {
         r = berth_error_setq(err, EINVAL, "process.oomScoreAdj %lld is outside [-1000, 1000]",
@@ -728,7 +445,7 @@ static int
 parse_mounts(json_t *root, struct berth_spec *spec, struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(root, "mounts", "config", &arr, err);
+    int r = spec_get_array(root, "mounts", "config", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -741,10 +458,10 @@ parse_mounts(json_t *root, struct berth_spec *spec, struct berth_error **err)
         spec->n_mounts = i + 1;
         if (!json_is_object(e))
             return berth_error_setq(err, EINVAL, "mounts[%zu] must be an object", i);
-        if ((r = get_string(e, "destination", "mounts[]", true, &m->destination, err)) < 0 ||
-            (r = get_string(e, "source", "mounts[]", false, &m->source, err)) < 0 ||
-            (r = get_string(e, "type", "mounts[]", false, &m->type, err)) < 0 ||
-            (r = get_strv(e, "options", "mounts[]", &m->options, err)) < 0)
+        if ((r = spec_get_string(e, "destination", "mounts[]", true, &m->destination, err)) < 0 ||
+            (r = spec_get_string(e, "source", "mounts[]", false, &m->source, err)) < 0 ||
+            (r = spec_get_string(e, "type", "mounts[]", false, &m->type, err)) < 0 ||
+            (r = spec_get_strv(e, "options", "mounts[]", &m->options, err)) < 0)
             return r;
         if (m->destination[0] == '\0')
             return berth_error_setq(err, EINVAL, "mounts[%zu].destination is empty", i);
@@ -776,7 +493,7 @@ static int
 parse_hooks(json_t *root, struct berth_spec *spec, struct berth_error **err)
 {
     json_t *hooks;
-    int r = get_object(root, "hooks", "config", &hooks, err);
+    int r = spec_get_object(root, "hooks", "config", &hooks, err);
     if (r < 0 || !hooks)
         return r;
     const char *k;
@@ -804,10 +521,10 @@ parse_hooks(json_t *root, struct berth_spec *spec, struct berth_error **err)
             if (!json_is_object(e))
                 return berth_error_setq(err, EINVAL, "hooks.%s[%zu] must be an object", k, i);
             struct berth_opt_i64 timeout = {0};
-            if ((r = get_string(e, "path", "hooks[]", true, &h->path, err)) < 0 ||
-                (r = get_strv(e, "args", "hooks[]", &h->args, err)) < 0 ||
-                (r = get_strv(e, "env", "hooks[]", &h->env, err)) < 0 ||
-                (r = get_i64(e, "timeout", "hooks[]", &timeout, err)) < 0)
+            if ((r = spec_get_string(e, "path", "hooks[]", true, &h->path, err)) < 0 ||
+                (r = spec_get_strv(e, "args", "hooks[]", &h->args, err)) < 0 ||
+                (r = spec_get_strv(e, "env", "hooks[]", &h->env, err)) < 0 ||
+                (r = spec_get_i64(e, "timeout", "hooks[]", &timeout, err)) < 0)
                 return r;
             if (h->path[0] != '/')
                 return berth_error_setq(err, EINVAL, "hooks.%s[%zu].path \"%s\" is not absolute", k,
@@ -828,7 +545,7 @@ parse_idmaps(json_t *lin, const char *key, struct berth_spec_idmap **ret, size_t
              struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(lin, key, "linux", &arr, err);
+    int r = spec_get_array(lin, key, "linux", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -840,9 +557,9 @@ parse_idmaps(json_t *lin, const char *key, struct berth_spec_idmap **ret, size_t
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
         if (!json_is_object(e) ||
-            get_u32(e, "containerID", "linux.idmap", true, &m[i].container_id, err) < 0 ||
-            get_u32(e, "hostID", "linux.idmap", true, &m[i].host_id, err) < 0 ||
-            get_u32(e, "size", "linux.idmap", true, &m[i].size, err) < 0) {
+            spec_get_u32(e, "containerID", "linux.idmap", true, &m[i].container_id, err) < 0 ||
+            spec_get_u32(e, "hostID", "linux.idmap", true, &m[i].host_id, err) < 0 ||
+            spec_get_u32(e, "size", "linux.idmap", true, &m[i].size, err) < 0) {
             free(m);
             return berth_error_setq(err, EINVAL, "linux.%s[%zu] is malformed", key, i);
         }
@@ -856,7 +573,7 @@ static int
 parse_namespaces(json_t *lin, struct berth_spec *spec, struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(lin, "namespaces", "linux", &arr, err);
+    int r = spec_get_array(lin, "namespaces", "linux", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -870,7 +587,7 @@ parse_namespaces(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         if (!json_is_object(e))
             return berth_error_setq(err, EINVAL, "linux.namespaces[%zu] must be an object", i);
         _cleanup_free_ char *type = NULL;
-        if ((r = get_string(e, "type", "linux.namespaces[]", true, &type, err)) < 0)
+        if ((r = spec_get_string(e, "type", "linux.namespaces[]", true, &type, err)) < 0)
             return r;
         for (size_t j = 0; j < BERTH_ARRAY_SIZE(namespace_table); j++)
             if (!strcmp(namespace_table[j].name, type))
@@ -882,7 +599,7 @@ parse_namespaces(json_t *lin, struct berth_spec *spec, struct berth_error **err)
             if (spec->linux_.namespaces[j].type == ns->type)
                 return berth_error_setq(err, EINVAL, "linux.namespaces: duplicate namespace \"%s\"",
                                         type);
-        if ((r = get_string(e, "path", "linux.namespaces[]", false, &ns->path, err)) < 0)
+        if ((r = spec_get_string(e, "path", "linux.namespaces[]", false, &ns->path, err)) < 0)
             return r;
         if (ns->path && ns->path[0] == '\0') {
             free(ns->path);
@@ -899,7 +616,7 @@ static int
 parse_devices(json_t *lin, struct berth_spec *spec, struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(lin, "devices", "linux", &arr, err);
+    int r = spec_get_array(lin, "devices", "linux", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -915,13 +632,13 @@ parse_devices(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         _cleanup_free_ char *type = NULL;
         struct berth_opt_i64 major = {0}, minor = {0}, mode = {0};
         uint32_t uid = 0, gid = 0;
-        if ((r = get_string(e, "path", "linux.devices[]", true, &d->path, err)) < 0 ||
-            (r = get_string(e, "type", "linux.devices[]", true, &type, err)) < 0 ||
-            (r = get_i64(e, "major", "linux.devices[]", &major, err)) < 0 ||
-            (r = get_i64(e, "minor", "linux.devices[]", &minor, err)) < 0 ||
-            (r = get_i64(e, "fileMode", "linux.devices[]", &mode, err)) < 0 ||
-            (r = get_u32(e, "uid", "linux.devices[]", false, &uid, err)) < 0 ||
-            (r = get_u32(e, "gid", "linux.devices[]", false, &gid, err)) < 0)
+        if ((r = spec_get_string(e, "path", "linux.devices[]", true, &d->path, err)) < 0 ||
+            (r = spec_get_string(e, "type", "linux.devices[]", true, &type, err)) < 0 ||
+            (r = spec_get_i64(e, "major", "linux.devices[]", &major, err)) < 0 ||
+            (r = spec_get_i64(e, "minor", "linux.devices[]", &minor, err)) < 0 ||
+            (r = spec_get_i64(e, "fileMode", "linux.devices[]", &mode, err)) < 0 ||
+            (r = spec_get_u32(e, "uid", "linux.devices[]", false, &uid, err)) < 0 ||
+            (r = spec_get_u32(e, "gid", "linux.devices[]", false, &gid, err)) < 0)
             return r;
         if (d->path[0] != '/')
             return berth_error_setq(err, EINVAL, "linux.devices[%zu].path \"%s\" is not absolute",
@@ -949,7 +666,7 @@ static int
 parse_device_rules(json_t *res, struct berth_spec_resources *out, struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(res, "devices", "linux.resources", &arr, err);
+    int r = spec_get_array(res, "devices", "linux.resources", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -971,10 +688,11 @@ parse_device_rules(json_t *res, struct berth_spec_resources *out, struct berth_e
             return berth_error_setq(err, EINVAL,
                                     "linux.resources.devices[%zu].allow must be a boolean", i);
         d->allow = json_is_true(allow);
-        if ((r = get_string(e, "type", "linux.resources.devices[]", false, &type, err)) < 0 ||
-            (r = get_string(e, "access", "linux.resources.devices[]", false, &access, err)) < 0 ||
-            (r = get_i64(e, "major", "linux.resources.devices[]", &major, err)) < 0 ||
-            (r = get_i64(e, "minor", "linux.resources.devices[]", &minor, err)) < 0)
+        if ((r = spec_get_string(e, "type", "linux.resources.devices[]", false, &type, err)) < 0 ||
+            (r = spec_get_string(e, "access", "linux.resources.devices[]", false, &access, err)) <
+                0 ||
+            (r = spec_get_i64(e, "major", "linux.resources.devices[]", &major, err)) < 0 ||
+            (r = spec_get_i64(e, "minor", "linux.resources.devices[]", &minor, err)) < 0)
             return r;
         d->type = type ? type[0] : 'a';
         if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
@@ -996,7 +714,7 @@ parse_throttle(json_t *bio, const char *key, struct berth_spec_throttle_device *
                struct berth_error **err)
 {
     json_t *arr;
-    int r = get_array(bio, key, "linux.resources.blockIO", &arr, err);
+    int r = spec_get_array(bio, key, "linux.resources.blockIO", &arr, err);
     if (r < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
@@ -1008,9 +726,9 @@ parse_throttle(json_t *bio, const char *key, struct berth_spec_throttle_device *
         json_t *e = json_array_get(arr, i);
         struct berth_opt_i64 major = {0}, minor = {0}, rate = {0};
         *n_ret = i + 1;
-        if (!json_is_object(e) || get_i64(e, "major", "blockIO", &major, err) < 0 ||
-            get_i64(e, "minor", "blockIO", &minor, err) < 0 ||
-            get_i64(e, "rate", "blockIO", &rate, err) < 0 || !major.set || !minor.set ||
+        if (!json_is_object(e) || spec_get_i64(e, "major", "blockIO", &major, err) < 0 ||
+            spec_get_i64(e, "minor", "blockIO", &minor, err) < 0 ||
+            spec_get_i64(e, "rate", "blockIO", &rate, err) < 0 || !major.set || !minor.set ||
             rate.value < 0)
             return berth_error_setq(err, EINVAL, "linux.resources.blockIO.%s[%zu] is malformed",
                                     key, i);
@@ -1033,7 +751,7 @@ berth_spec_resources_clear(struct berth_spec_resources *r)
     for (size_t i = 0; i < r->n_hugepages; i++)
         free(r->hugepages[i].page_size);
     free(r->hugepages);
-    kv_free(r->unified, r->n_unified);
+    spec_kv_free(r->unified, r->n_unified);
     memset(r, 0, sizeof(*r));
 }
 
@@ -1047,20 +765,20 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
         return berth_error_setq(err, EINVAL, "%s must be an object", w);
     if ((r = parse_device_rules(res, out, err)) < 0)
         return r;
-    if ((r = get_object(res, "memory", w, &o, err)) < 0)
+    if ((r = spec_get_object(res, "memory", w, &o, err)) < 0)
         return r;
     if (o) {
         const char *m = "linux.resources.memory";
-        if ((r = get_i64(o, "limit", m, &out->memory.limit, err)) < 0 ||
-            (r = get_i64(o, "reservation", m, &out->memory.reservation, err)) < 0 ||
-            (r = get_i64(o, "swap", m, &out->memory.swap, err)) < 0 ||
-            (r = get_i64(o, "kernel", m, &out->memory.kernel, err)) < 0 ||
-            (r = get_i64(o, "kernelTCP", m, &out->memory.kernel_tcp, err)) < 0 ||
-            (r = get_i64(o, "swappiness", m, &out->memory.swappiness, err)) < 0 ||
-            (r = get_bool(o, "disableOOMKiller", m, &out->memory.disable_oom_killer,
-                          &out->memory.has_disable_oom_killer, err)) < 0 ||
-            (r = get_bool(o, "useHierarchy", m, &out->memory.use_hierarchy,
-                          &out->memory.has_use_hierarchy, err)) < 0)
+        if ((r = spec_get_i64(o, "limit", m, &out->memory.limit, err)) < 0 ||
+            (r = spec_get_i64(o, "reservation", m, &out->memory.reservation, err)) < 0 ||
+            (r = spec_get_i64(o, "swap", m, &out->memory.swap, err)) < 0 ||
+            (r = spec_get_i64(o, "kernel", m, &out->memory.kernel, err)) < 0 ||
+            (r = spec_get_i64(o, "kernelTCP", m, &out->memory.kernel_tcp, err)) < 0 ||
+            (r = spec_get_i64(o, "swappiness", m, &out->memory.swappiness, err)) < 0 ||
+            (r = spec_get_bool(o, "disableOOMKiller", m, &out->memory.disable_oom_killer,
+                               &out->memory.has_disable_oom_killer, err)) < 0 ||
+            (r = spec_get_bool(o, "useHierarchy", m, &out->memory.use_hierarchy,
+                               &out->memory.has_use_hierarchy, err)) < 0)
             return r;
         if (out->memory.limit.set && out->memory.limit.value < -1)
             return berth_error_setq(err, EINVAL, "%s.limit must be -1 or positive", m);
@@ -1074,19 +792,19 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             (out->memory.swappiness.value < -1 || out->memory.swappiness.value > 100))
             return berth_error_setq(err, EINVAL, "%s.swappiness must be within [0, 100]", m);
     }
-    if ((r = get_object(res, "cpu", w, &o, err)) < 0)
+    if ((r = spec_get_object(res, "cpu", w, &o, err)) < 0)
         return r;
     if (o) {
         const char *c = "linux.resources.cpu";
-        if ((r = get_i64(o, "shares", c, &out->cpu.shares, err)) < 0 ||
-            (r = get_i64(o, "quota", c, &out->cpu.quota, err)) < 0 ||
-            (r = get_i64(o, "burst", c, &out->cpu.burst, err)) < 0 ||
-            (r = get_i64(o, "period", c, &out->cpu.period, err)) < 0 ||
-            (r = get_i64(o, "realtimeRuntime", c, &out->cpu.realtime_runtime, err)) < 0 ||
-            (r = get_i64(o, "realtimePeriod", c, &out->cpu.realtime_period, err)) < 0 ||
-            (r = get_i64(o, "idle", c, &out->cpu.idle, err)) < 0 ||
-            (r = get_string(o, "cpus", c, false, &out->cpu.cpus, err)) < 0 ||
-            (r = get_string(o, "mems", c, false, &out->cpu.mems, err)) < 0)
+        if ((r = spec_get_i64(o, "shares", c, &out->cpu.shares, err)) < 0 ||
+            (r = spec_get_i64(o, "quota", c, &out->cpu.quota, err)) < 0 ||
+            (r = spec_get_i64(o, "burst", c, &out->cpu.burst, err)) < 0 ||
+            (r = spec_get_i64(o, "period", c, &out->cpu.period, err)) < 0 ||
+            (r = spec_get_i64(o, "realtimeRuntime", c, &out->cpu.realtime_runtime, err)) < 0 ||
+            (r = spec_get_i64(o, "realtimePeriod", c, &out->cpu.realtime_period, err)) < 0 ||
+            (r = spec_get_i64(o, "idle", c, &out->cpu.idle, err)) < 0 ||
+            (r = spec_get_string(o, "cpus", c, false, &out->cpu.cpus, err)) < 0 ||
+            (r = spec_get_string(o, "mems", c, false, &out->cpu.mems, err)) < 0)
             return r;
         if (out->cpu.shares.set && out->cpu.shares.value < 0)
             return berth_error_setq(err, EINVAL, "%s.shares must not be negative", c);
@@ -1094,23 +812,23 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             (out->cpu.period.value < 1000 || out->cpu.period.value > 1000000))
             return berth_error_setq(err, EINVAL, "%s.period must be within [1000, 1000000]", c);
     }
-    if ((r = get_object(res, "pids", w, &o, err)) < 0)
+    if ((r = spec_get_object(res, "pids", w, &o, err)) < 0)
         return r;
-    if (o && (r = get_i64(o, "limit", "linux.resources.pids", &out->pids.limit, err)) < 0)
+    if (o && (r = spec_get_i64(o, "limit", "linux.resources.pids", &out->pids.limit, err)) < 0)
         return r;
-    if ((r = get_object(res, "blockIO", w, &o, err)) < 0)
+    if ((r = spec_get_object(res, "blockIO", w, &o, err)) < 0)
         return r;
     if (o) {
         const char *b = "linux.resources.blockIO";
-        if ((r = get_i64(o, "weight", b, &out->block_io.weight, err)) < 0 ||
-            (r = get_i64(o, "leafWeight", b, &out->block_io.leaf_weight, err)) < 0)
+        if ((r = spec_get_i64(o, "weight", b, &out->block_io.weight, err)) < 0 ||
+            (r = spec_get_i64(o, "leafWeight", b, &out->block_io.leaf_weight, err)) < 0)
             return r;
         if (out->block_io.weight.set &&
             (out->block_io.weight.value < 10 || out->block_io.weight.value > 1000) &&
             out->block_io.weight.value != 0)
             return berth_error_setq(err, EINVAL, "%s.weight must be within [10, 1000]", b);
         json_t *wd;
-        if ((r = get_array(o, "weightDevice", b, &wd, err)) < 0)
+        if ((r = spec_get_array(o, "weightDevice", b, &wd, err)) < 0)
             return r;
         if (wd) {
             size_t n = json_array_size(wd);
@@ -1123,10 +841,10 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
                 struct berth_spec_weight_device *d = &out->block_io.weight_devices[i];
                 struct berth_opt_i64 major = {0}, minor = {0};
                 out->block_io.n_weight_devices = i + 1;
-                if (!json_is_object(e) || get_i64(e, "major", b, &major, err) < 0 ||
-                    get_i64(e, "minor", b, &minor, err) < 0 ||
-                    get_i64(e, "weight", b, &d->weight, err) < 0 ||
-                    get_i64(e, "leafWeight", b, &d->leaf_weight, err) < 0 || !major.set ||
+                if (!json_is_object(e) || spec_get_i64(e, "major", b, &major, err) < 0 ||
+                    spec_get_i64(e, "minor", b, &minor, err) < 0 ||
+                    spec_get_i64(e, "weight", b, &d->weight, err) < 0 ||
+                    spec_get_i64(e, "leafWeight", b, &d->leaf_weight, err) < 0 || !major.set ||
                     !minor.set)
                     return berth_error_setq(err, EINVAL, "%s.weightDevice[%zu] is malformed", b, i);
                 d->major = major.value;
@@ -1142,7 +860,7 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
                 return r;
     }
     json_t *hp;
-    if ((r = get_array(res, "hugepageLimits", w, &hp, err)) < 0)
+    if ((r = spec_get_array(res, "hugepageLimits", w, &hp, err)) < 0)
         return r;
     if (hp) {
         size_t n = json_array_size(hp);
@@ -1155,8 +873,8 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
             out->n_hugepages = i + 1;
             json_t *lim = json_is_object(e) ? json_object_get(e, "limit") : NULL;
             if (!json_is_object(e) ||
-                get_string(e, "pageSize", "hugepageLimits[]", true, &l->page_size, err) < 0 ||
-                !lim || get_u64_value(lim, "hugepageLimits[]", "limit", &l->limit, err) < 0)
+                spec_get_string(e, "pageSize", "hugepageLimits[]", true, &l->page_size, err) < 0 ||
+                !lim || spec_get_u64_value(lim, "hugepageLimits[]", "limit", &l->limit, err) < 0)
                 return berth_error_setq(err, EINVAL,
                                         "linux.resources.hugepageLimits[%zu] is malformed", i);
             if (strspn(l->page_size, "0123456789KMGB") != strlen(l->page_size))
@@ -1164,12 +882,12 @@ berth_spec_parse_resources(json_t *res, struct berth_spec_resources *out, struct
                                         l->page_size);
         }
     }
-    if ((r = get_object(res, "network", w, &o, err)) < 0)
+    if ((r = spec_get_object(res, "network", w, &o, err)) < 0)
         return r;
-    if (o &&
-        (r = get_i64(o, "classID", "linux.resources.network", &out->network.class_id, err)) < 0)
+    if (o && (r = spec_get_i64(o, "classID", "linux.resources.network", &out->network.class_id,
+                               err)) < 0)
         return r;
-    if ((r = get_kv_map(res, "unified", w, &out->unified, &out->n_unified, err)) < 0)
+    if ((r = spec_get_kv_map(res, "unified", w, &out->unified, &out->n_unified, err)) < 0)
         return r;
     for (size_t i = 0; i < out->n_unified; i++)
         if (strchr(out->unified[i].key, '/') || out->unified[i].key[0] == '.')
@@ -1188,7 +906,7 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
     *ret = s; /* freed with the spec */
     int r;
     _cleanup_free_ char *def = NULL;
-    if ((r = get_string(sc, "defaultAction", w, true, &def, err)) < 0)
+    if ((r = spec_get_string(sc, "defaultAction", w, true, &def, err)) < 0)
         return r;
     int a = seccomp_action_from_name(def);
     if (a < 0)
@@ -1197,16 +915,16 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
     if (json_object_get(sc, "defaultErrnoRet") &&
         !json_is_null(json_object_get(sc, "defaultErrnoRet"))) {
         s->has_default_errno_ret = true;
-        if ((r = get_u32(sc, "defaultErrnoRet", w, false, &s->default_errno_ret, err)) < 0)
+        if ((r = spec_get_u32(sc, "defaultErrnoRet", w, false, &s->default_errno_ret, err)) < 0)
             return r;
     }
-    if ((r = get_strv(sc, "architectures", w, &s->architectures, err)) < 0 ||
-        (r = get_strv(sc, "flags", w, &s->flags, err)) < 0 ||
-        (r = get_string(sc, "listenerPath", w, false, &s->listener_path, err)) < 0 ||
-        (r = get_string(sc, "listenerMetadata", w, false, &s->listener_metadata, err)) < 0)
+    if ((r = spec_get_strv(sc, "architectures", w, &s->architectures, err)) < 0 ||
+        (r = spec_get_strv(sc, "flags", w, &s->flags, err)) < 0 ||
+        (r = spec_get_string(sc, "listenerPath", w, false, &s->listener_path, err)) < 0 ||
+        (r = spec_get_string(sc, "listenerMetadata", w, false, &s->listener_metadata, err)) < 0)
         return r;
     json_t *arr;
-    if ((r = get_array(sc, "syscalls", w, &arr, err)) < 0 || !arr)
+    if ((r = spec_get_array(sc, "syscalls", w, &arr, err)) < 0 || !arr)
         return r;
     size_t n = json_array_size(arr);
     s->syscalls = calloc(n ? n : 1, sizeof(*s->syscalls));
@@ -1219,8 +937,8 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
         if (!json_is_object(e))
             return berth_error_setq(err, EINVAL, "%s.syscalls[%zu] must be an object", w, i);
         _cleanup_free_ char *action = NULL;
-        if ((r = get_strv(e, "names", "linux.seccomp.syscalls[]", &rule->names, err)) < 0 ||
-            (r = get_string(e, "action", "linux.seccomp.syscalls[]", true, &action, err)) < 0)
+        if ((r = spec_get_strv(e, "names", "linux.seccomp.syscalls[]", &rule->names, err)) < 0 ||
+            (r = spec_get_string(e, "action", "linux.seccomp.syscalls[]", true, &action, err)) < 0)
             return r;
         if (!rule->names || !rule->names[0])
             return berth_error_setq(err, EINVAL, "%s.syscalls[%zu].names is empty", w, i);
@@ -1231,12 +949,12 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
         rule->action = (uint32_t)a;
         if (json_object_get(e, "errnoRet") && !json_is_null(json_object_get(e, "errnoRet"))) {
             rule->has_errno_ret = true;
-            if ((r = get_u32(e, "errnoRet", "linux.seccomp.syscalls[]", false, &rule->errno_ret,
-                             err)) < 0)
+            if ((r = spec_get_u32(e, "errnoRet", "linux.seccomp.syscalls[]", false,
+                                  &rule->errno_ret, err)) < 0)
                 return r;
         }
         json_t *args;
-        if ((r = get_array(e, "args", "linux.seccomp.syscalls[]", &args, err)) < 0)
+        if ((r = spec_get_array(e, "args", "linux.seccomp.syscalls[]", &args, err)) < 0)
             return r;
         if (!args)
             continue;
@@ -1258,11 +976,11 @@ parse_seccomp(json_t *sc, struct berth_spec_seccomp **ret, struct berth_error **
             json_t *val = json_is_object(ae) ? json_object_get(ae, "value") : NULL;
             json_t *val2 = json_is_object(ae) ? json_object_get(ae, "valueTwo") : NULL;
             if (!json_is_object(ae) ||
-                get_u32(ae, "index", "seccomp.args[]", true, &index, err) < 0 || index > 5 ||
-                get_string(ae, "op", "seccomp.args[]", true, &op, err) < 0 || !val ||
-                get_u64_value(val, "seccomp.args[]", "value", &sa->value, err) < 0 ||
+                spec_get_u32(ae, "index", "seccomp.args[]", true, &index, err) < 0 || index > 5 ||
+                spec_get_string(ae, "op", "seccomp.args[]", true, &op, err) < 0 || !val ||
+                spec_get_u64_value(val, "seccomp.args[]", "value", &sa->value, err) < 0 ||
                 (val2 &&
-                 get_u64_value(val2, "seccomp.args[]", "valueTwo", &sa->value_two, err) < 0))
+                 spec_get_u64_value(val2, "seccomp.args[]", "valueTwo", &sa->value_two, err) < 0))
                 return berth_error_setq(err, EINVAL, "%s.syscalls[%zu].args[%zu] is malformed", w,
                                         i, j);
             sa->index = index;
@@ -1307,31 +1025,31 @@ parse_linux(json_t *lin, struct berth_spec *spec, struct berth_error **err)
         (r = parse_idmaps(lin, "uidMappings", &l->uid_mappings, &l->n_uid_mappings, err)) < 0 ||
         (r = parse_idmaps(lin, "gidMappings", &l->gid_mappings, &l->n_gid_mappings, err)) < 0 ||
         (r = parse_devices(lin, spec, err)) < 0 ||
-        (r = get_string(lin, "cgroupsPath", w, false, &l->cgroups_path, err)) < 0 ||
-        (r = get_strv(lin, "maskedPaths", w, &l->masked_paths, err)) < 0 ||
-        (r = get_strv(lin, "readonlyPaths", w, &l->readonly_paths, err)) < 0 ||
-        (r = get_kv_map(lin, "sysctl", w, &l->sysctl, &l->n_sysctl, err)) < 0 ||
-        (r = get_string(lin, "mountLabel", w, false, &l->mount_label, err)) < 0)
+        (r = spec_get_string(lin, "cgroupsPath", w, false, &l->cgroups_path, err)) < 0 ||
+        (r = spec_get_strv(lin, "maskedPaths", w, &l->masked_paths, err)) < 0 ||
+        (r = spec_get_strv(lin, "readonlyPaths", w, &l->readonly_paths, err)) < 0 ||
+        (r = spec_get_kv_map(lin, "sysctl", w, &l->sysctl, &l->n_sysctl, err)) < 0 ||
+        (r = spec_get_string(lin, "mountLabel", w, false, &l->mount_label, err)) < 0)
         return r;
     json_t *o;
-    if ((r = get_object(lin, "resources", w, &o, err)) < 0)
+    if ((r = spec_get_object(lin, "resources", w, &o, err)) < 0)
         return r;
     if (o && (r = berth_spec_parse_resources(o, &l->resources, err)) < 0)
         return r;
     _cleanup_free_ char *prop = NULL;
-    if ((r = get_string(lin, "rootfsPropagation", w, false, &prop, err)) < 0)
+    if ((r = spec_get_string(lin, "rootfsPropagation", w, false, &prop, err)) < 0)
         return r;
     if (prop && *prop && parse_propagation(prop, &l->rootfs_propagation) < 0)
         return berth_error_setq(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", prop);
-    if ((r = get_object(lin, "seccomp", w, &o, err)) < 0)
+    if ((r = spec_get_object(lin, "seccomp", w, &o, err)) < 0)
         return r;
     if (o && (r = parse_seccomp(o, &l->seccomp, err)) < 0)
         return r;
-    if ((r = get_object(lin, "personality", w, &o, err)) < 0)
+    if ((r = spec_get_object(lin, "personality", w, &o, err)) < 0)
         return r;
     if (o) {
         _cleanup_free_ char *domain = NULL;
-        if ((r = get_string(o, "domain", "linux.personality", true, &domain, err)) < 0)
+        if ((r = spec_get_string(o, "domain", "linux.personality", true, &domain, err)) < 0)
             return r;
         if (!strcmp(domain, "LINUX"))
             l->personality = PER_LINUX;
@@ -1342,19 +1060,19 @@ parse_linux(json_t *lin, struct berth_spec *spec, struct berth_error **err)
                                     domain);
         l->has_personality = true;
     }
-    if ((r = get_object(lin, "timeOffsets", w, &o, err)) < 0)
+    if ((r = spec_get_object(lin, "timeOffsets", w, &o, err)) < 0)
         return r;
     if (o) {
         static const char *const clocks[2] = {"monotonic", "boottime"};
         for (int i = 0; i < 2; i++) {
             json_t *c;
-            if ((r = get_object(o, clocks[i], "linux.timeOffsets", &c, err)) < 0)
+            if ((r = spec_get_object(o, clocks[i], "linux.timeOffsets", &c, err)) < 0)
                 return r;
             if (!c)
                 continue;
             struct berth_opt_i64 secs = {0}, nsecs = {0};
-            if ((r = get_i64(c, "secs", "linux.timeOffsets", &secs, err)) < 0 ||
-                (r = get_i64(c, "nanosecs", "linux.timeOffsets", &nsecs, err)) < 0)
+            if ((r = spec_get_i64(c, "secs", "linux.timeOffsets", &secs, err)) < 0 ||
+                (r = spec_get_i64(c, "nanosecs", "linux.timeOffsets", &nsecs, err)) < 0)
                 return r;
             l->time_offsets[i].set = true;
             l->time_offsets[i].secs = secs.value;
@@ -1435,7 +1153,7 @@ berth_spec_free(struct berth_spec *spec)
         }
         free(spec->hooks[k]);
     }
-    kv_free(spec->annotations, spec->n_annotations);
+    spec_kv_free(spec->annotations, spec->n_annotations);
     struct berth_spec_linux *l = &spec->linux_;
     for (size_t i = 0; i < l->n_namespaces; i++)
         free(l->namespaces[i].path);
@@ -1449,7 +1167,7 @@ berth_spec_free(struct berth_spec *spec)
     berth_spec_resources_clear(&l->resources);
     berth_strv_free(l->masked_paths);
     berth_strv_free(l->readonly_paths);
-    kv_free(l->sysctl, l->n_sysctl);
+    spec_kv_free(l->sysctl, l->n_sysctl);
     seccomp_free(l->seccomp);
     free(l->mount_label);
     free(spec);
@@ -1460,30 +1178,6 @@ berth_spec_freep(struct berth_spec **spec)
 {
     berth_spec_free(*spec);
     *spec = NULL;
-}
-
-int
-berth_spec_json_load(const char *what, const char *text, size_t len, struct json_t **ret,
-                     struct berth_error **err)
-{
-    json_error_t jerr;
-    _cleanup_free_ char *rewritten = NULL;
-    ssize_t n_big = rewrite_big_uints(text, len, NULL);
-    if (n_big < 0)
-        return berth_error_setq(err, EINVAL, "%s: \\u0000 is not allowed in strings", what);
-    if (n_big > 0) {
-        if ((size_t)n_big > (SIZE_MAX - len - 1) / 8 || !(rewritten = malloc(len + 8 * n_big + 1)))
-            return berth_error_set(err, ENOMEM, "%s", what);
-        len = (size_t)rewrite_big_uints(text, len, rewritten);
-        text = rewritten;
-    }
-    json_t *root =
-        json_loadb(text, len, JSON_REJECT_DUPLICATES | (n_big ? JSON_ALLOW_NUL : 0), &jerr);
-    if (!root)
-        return berth_error_setq(err, EINVAL, "%s: line %d column %d: %s", what, jerr.line,
-                                jerr.column, jerr.text);
-    *ret = root;
-    return 0;
 }
 
 int
@@ -1505,7 +1199,7 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
         r = berth_error_setq(err, EINVAL, "config.json: the top level must be an object");
         goto out;
     }
-    if ((r = get_string(root, "ociVersion", "config", true, &spec->oci_version, err)) < 0)
+    if ((r = spec_get_string(root, "ociVersion", "config", true, &spec->oci_version, err)) < 0)
         goto out;
     if (strncmp(spec->oci_version, "1.", 2) != 0) {
         r = berth_error_setq(err, EINVAL, "config.json: unsupported ociVersion \"%s\" (need 1.x)",
@@ -1513,14 +1207,14 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
         goto out;
     }
     json_t *o;
-    if ((r = get_object(root, "root", "config", &o, err)) < 0)
+    if ((r = spec_get_object(root, "root", "config", &o, err)) < 0)
         goto out;
     if (!o) {
         r = berth_error_setq(err, EINVAL, "config.json: root is required");
         goto out;
     }
-    if ((r = get_string(o, "path", "root", true, &root_path, err)) < 0 ||
-        (r = get_bool(o, "readonly", "root", &spec->root_readonly, NULL, err)) < 0)
+    if ((r = spec_get_string(o, "path", "root", true, &root_path, err)) < 0 ||
+        (r = spec_get_bool(o, "readonly", "root", &spec->root_readonly, NULL, err)) < 0)
         goto out;
     if (root_path[0] == '\0') {
         r = berth_error_setq(err, EINVAL, "root.path is empty");
@@ -1540,11 +1234,11 @@ berth_spec_parse(const char *text, size_t len, const char *bundle, struct berth_
     if (proc && !json_is_null(proc) &&
         (r = berth_spec_parse_process(proc, &spec->process, err)) < 0)
         goto out;
-    if ((r = get_string(root, "hostname", "config", false, &spec->hostname, err)) < 0 ||
-        (r = get_string(root, "domainname", "config", false, &spec->domainname, err)) < 0 ||
+    if ((r = spec_get_string(root, "hostname", "config", false, &spec->hostname, err)) < 0 ||
+        (r = spec_get_string(root, "domainname", "config", false, &spec->domainname, err)) < 0 ||
         (r = parse_mounts(root, spec, err)) < 0 || (r = parse_hooks(root, spec, err)) < 0 ||
-        (r = get_kv_map(root, "annotations", "config", &spec->annotations, &spec->n_annotations,
-                        err)) < 0)
+        (r = spec_get_kv_map(root, "annotations", "config", &spec->annotations,
+                             &spec->n_annotations, err)) < 0)
         goto out;
     json_t *lin = json_object_get(root, "linux");
     if (lin && !json_is_null(lin) && (r = parse_linux(lin, spec, err)) < 0)
