@@ -145,4 +145,9 @@ int berth_cgroup_bpf_apply(int dirfd, const struct berth_spec_device_rule *rules
 int berth_cgroup_bpf_query(int dirfd, size_t *ret_total, size_t *ret_ours,
                            struct berth_error **err);
 
+/* A manager with room for n_dirs directories (cgroup.c), and the per-controller index built
+ * from its directories' masks. */
+struct berth_cgroup *berth_cgroup_alloc(size_t n_dirs, const char *path);
+void berth_cgroup_index_dirs(struct berth_cgroup *cg);
+
 #endif
