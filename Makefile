@@ -39,8 +39,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 DAEMON_BINS := $(if $(wildcard src/berthd/main.c),$(B)/berthd) $(if $(wildcard src/berth/main.c),$(B)/berth)
+# the per-container monitor and the --init process: static and small (one of each per container)
+HELPER_BINS := $(if $(wildcard src/berth-monitor/main.c),$(B)/berth-monitor) \
+	$(if $(wildcard src/berth-init/main.c),$(B)/berth-init)
 
-all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(DAEMON_BINS) $(UNIT_BINS)
+all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(DAEMON_BINS) $(HELPER_BINS) $(UNIT_BINS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -52,6 +55,12 @@ $(B)/libberth.a: $(LIB_OBJS)
 
 $(B)/berth-runtime: $(B)/src/berth-runtime/main.o $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(RUNTIME_LIBS) $(LDFLAGS)
+
+$(B)/berth-monitor: $(B)/src/berth-monitor/main.o $(B)/libberth.a
+	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(RUNTIME_LIBS) $(LDFLAGS)
+
+$(B)/berth-init: $(B)/src/berth-init/main.o $(B)/libberth.a
+	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(LDFLAGS)
 
 $(B)/berthd: $(B)/src/berthd/main.o $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
