@@ -13,7 +13,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 OPT := -O1
 STATIC :=
 else
-B := build
+B ?= build
 SANFLAGS :=
 OPT := -O2
 # the runtime links its libraries statically: no dynamic loader work at every container start

@@ -1,6 +1,6 @@
 # Helpers for suites that run berthd: start_daemon NAME [berthd flags...] starts a private daemon
 # (own socket, data-root, exec-root under $WORK) and sets SOCK_<NAME>; stop_daemon NAME.
-BERTHD=${BERTHD:-$TOP/build/berthd}
+BERTHD=${BERTHD:-${BUILD:-$TOP/build}/berthd}
 DOCKER=${DOCKER:-/usr/local/bin/docker}
 
 start_daemon() {

@@ -3,8 +3,9 @@
 # "<name>: N passed, N failed". Tests run as root against the real kernel.
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RT=${RT:-$TOP/build/berth-runtime}
-PROBE=$TOP/build/probe
+BUILD=${BUILD:-$TOP/build}
+RT=${RT:-$BUILD/berth-runtime}
+PROBE=$BUILD/probe
 SUITE=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 WORK=$(mktemp -d /tmp/berth-it.XXXXXX)
 chmod 711 "$WORK" # user-namespaced containers must reach their bundles

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/dockerd-lib.sh"
 
 ENG=$WORK/client                 # the engines' files
-BERTH=${BERTH:-$TOP/build/berth}   # BERTH=/path/to/berth to test another build
+BERTH=${BERTH:-${BUILD:-$TOP/build}/berth}   # BERTH=/path/to/berth to test another build
 DOCKER=/usr/local/bin/docker
 OK=0 WHY=""
 mkdir -p "$ENG"

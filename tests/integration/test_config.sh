@@ -287,7 +287,7 @@ t_console_socket() {
     local b id sock; b=$(new_bundle); id=$(new_id); sock=$WORK/console.sock
     cfg "$b" '.process.terminal = true'
     args "$b" /bin/sh -c '/probe tty; sleep 0.2'
-    "$TOP/build/recvtty" "$sock" >"$WORK/tty.out" &
+    "${BUILD:-$TOP/build}/recvtty" "$sock" >"$WORK/tty.out" &
     local rpid=$!
     wait_for grep -q listening "$WORK/tty.out"
     rt create --console-socket "$sock" --bundle "$b" "$id"
@@ -301,7 +301,7 @@ t_console_socket() {
     b=$(new_bundle); id=$(new_id)
     args "$b" /probe sleep 100
     rt run -d --bundle "$b" "$id"
-    "$TOP/build/recvtty" "$sock" >"$WORK/tty2.out" &
+    "${BUILD:-$TOP/build}/recvtty" "$sock" >"$WORK/tty2.out" &
     rpid=$!
     wait_for grep -q listening "$WORK/tty2.out"
     rt exec -t -d --console-socket "$sock" "$id" /probe tty

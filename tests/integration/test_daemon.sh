@@ -165,7 +165,7 @@ t_tls() {
     wait_for curl -s -o /dev/null --cacert "$d/ca.pem" "https://127.0.0.1:$port/_ping"
     local tlsargs=(--tlsverify --tlscacert "$d/ca.pem" --tlscert "$d/client-ca.pem" --tlskey "$d/client-ca-key.pem" -H "tcp://127.0.0.1:$port")
     expect_eq "docker --tlsverify over TCP with a client certificate" "$(DOCKER_HOST= "$DOCKER" "${tlsargs[@]}" version --format '{{.Server.Version}}')" 0.1.0
-    expect_eq "berth --tlsverify over TCP" "$("$TOP/build/berth" "${tlsargs[@]}" version --format '{{.Server.Version}}' 2>&1)" 0.1.0
+    expect_eq "berth --tlsverify over TCP" "$("${BUILD:-$TOP/build}/berth" "${tlsargs[@]}" version --format '{{.Server.Version}}' 2>&1)" 0.1.0
     out=$(curl -s --cacert "$d/ca.pem" "https://127.0.0.1:$port/_ping")
     expect_match "no client certificate: refused" "$out" "client certificate signed by the daemon's CA is required"
     out=$(curl -s --cacert "$d/ca.pem" --cert "$d/client-other-ca.pem" --key "$d/client-other-ca-key.pem" "https://127.0.0.1:$port/_ping" 2>&1)

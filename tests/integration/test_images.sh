@@ -131,7 +131,7 @@ t_bad_input() {
 # berth's own client and the real docker CLI print the same against berthd
 t_both_clients() {
     ensure_daemon b2
-    local BERTH=$TOP/build/berth
+    local BERTH=${BUILD:-$TOP/build}/berth
     bth() { "$BERTH" -H "unix://$SOCK_b2" "$@"; }
     bth pull busybox >/dev/null 2>&1 || dk b2 pull busybox >/dev/null 2>&1
     local cmd
