@@ -35,6 +35,11 @@ struct berth_http_server {
     size_t n_daemons;
     atomic_bool stopping;
     atomic_int active; /* requests between their headers and their completion */
+    /* hijacked connections: their sockets, so that stop can shut them down and wait */
+    pthread_mutex_t hijack_lock;
+    pthread_cond_t hijack_done;
+    int hijack_fds[256];
+    size_t n_hijacks;
 };
 
 /* Per request state, from the headers to the completion callback. */
@@ -253,6 +258,207 @@ berth_http_reply_stream(struct berth_http_request *req, unsigned status, const c
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
     queue(req, status, resp);
+}
+
+/* ---- hijacked connections ---- */
+
+struct hijack {
+    struct berth_http_server *srv;
+    berth_http_hijack_run run;
+    void *cls;
+    void (*free_cls)(void *cls);
+    struct MHD_UpgradeResponseHandle *urh;
+    int fd;
+    char *extra;
+    size_t extra_len;
+    int pair_fd; /* the fallback without Upgrade: the stream reads the other end */
+};
+
+static void
+hijack_free(struct hijack *h)
+{
+    if (h->free_cls)
+        h->free_cls(h->cls);
+    free(h->extra);
+    free(h);
+}
+
+static bool
+hijack_track(struct berth_http_server *srv, int fd)
+{
+    pthread_mutex_lock(&srv->hijack_lock);
+    bool ok = !atomic_load(&srv->stopping) && srv->n_hijacks < BERTH_ARRAY_SIZE(srv->hijack_fds);
+    if (ok)
+        srv->hijack_fds[srv->n_hijacks++] = fd;
+    pthread_mutex_unlock(&srv->hijack_lock);
+    return ok;
+}
+
+static void
+hijack_untrack(struct berth_http_server *srv, int fd)
+{
+    pthread_mutex_lock(&srv->hijack_lock);
+    for (size_t i = 0; i < srv->n_hijacks; i++) {
+        if (srv->hijack_fds[i] == fd) {
+            srv->hijack_fds[i] = srv->hijack_fds[--srv->n_hijacks];
+            break;
+        }
+    }
+    pthread_cond_broadcast(&srv->hijack_done);
+    pthread_mutex_unlock(&srv->hijack_lock);
+}
+
+/* At stop: every hijacked session sees EOF on its socket and ends; wait for them (bounded). */
+static void
+hijacks_end(struct berth_http_server *srv)
+{
+    pthread_mutex_lock(&srv->hijack_lock);
+    for (size_t i = 0; i < srv->n_hijacks; i++)
+        shutdown(srv->hijack_fds[i], SHUT_RDWR);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    while (srv->n_hijacks > 0) {
+        if (pthread_cond_timedwait(&srv->hijack_done, &srv->hijack_lock, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&srv->hijack_lock);
+}
+
+static void *
+hijack_thread(void *arg)
+{
+    struct hijack *h = arg;
+    h->run(h->cls, h->fd, h->extra, h->extra_len);
+    hijack_untrack(h->srv, h->fd);
+    if (h->urh)
+        MHD_upgrade_action(h->urh, MHD_UPGRADE_ACTION_CLOSE);
+    else
+        close(h->fd);
+    hijack_free(h);
+    return NULL;
+}
+
+static bool
+hijack_spawn(struct hijack *h)
+{
+    if (!hijack_track(h->srv, h->fd))
+        return false;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_t t;
+    int r = pthread_create(&t, &attr, hijack_thread, h);
+    pthread_attr_destroy(&attr);
+    if (r != 0) {
+        hijack_untrack(h->srv, h->fd);
+        return false;
+    }
+    return true;
+}
+
+static void
+upgrade_cb(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
+           size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)c, (void)con_cls;
+    struct hijack *h = cls;
+    h->urh = urh;
+    h->fd = sock;
+    if (extra_in_size) {
+        h->extra = malloc(extra_in_size);
+        if (h->extra) {
+            memcpy(h->extra, extra_in, extra_in_size);
+            h->extra_len = extra_in_size;
+        }
+    }
+    /* the handler must return for MHD to start forwarding (TLS): the session runs elsewhere */
+    if (!hijack_spawn(h)) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        hijack_free(h);
+    }
+}
+
+static ssize_t
+hijack_pair_produce(void *cls, char *buf, size_t max)
+{
+    struct hijack *h = cls;
+    ssize_t n = read(h->pair_fd, buf, max);
+    if (n > 0)
+        return n;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    return -1;
+}
+
+static void
+hijack_pair_free(void *cls)
+{
+    struct hijack *h = cls;
+    close(h->pair_fd);
+    free(h);
+}
+
+void
+berth_http_reply_hijack(struct berth_http_request *req, const char *content_type,
+                        berth_http_hijack_run run, void *cls, void (*free_cls)(void *cls))
+{
+    struct hijack *h = calloc(1, sizeof(*h));
+    if (!h) {
+        if (free_cls)
+            free_cls(cls);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    *h = (struct hijack){.srv = req->conn->srv, .run = run, .cls = cls, .free_cls = free_cls,
+                         .fd = -1, .pair_fd = -1};
+    const char *upgrade = berth_http_header(req, "Upgrade");
+    if (upgrade && *upgrade) {
+        struct MHD_Response *resp = MHD_create_response_for_upgrade(upgrade_cb, h);
+        if (!resp) {
+            hijack_free(h);
+            berth_http_reply_error(req, 500, "cannot upgrade the connection");
+            return;
+        }
+        MHD_add_response_header(resp, "Upgrade", "tcp");
+        if (content_type)
+            MHD_add_response_header(resp, "Content-Type", content_type);
+        struct berth_http_conn *hc = req->conn;
+        queue(req, 101, resp);
+        if (!hc->queued) {
+            /* MHD refused the upgrade (e.g. no Connection: Upgrade): nothing will call us */
+            hijack_free(h);
+            berth_http_reply_error(req, 400, "cannot upgrade the connection");
+        }
+        return;
+    }
+    /* no Upgrade: run writes into a socketpair whose other end feeds a plain stream */
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        hijack_free(h);
+        berth_http_reply_error(req, 500, "socketpair: %s", strerror(errno));
+        return;
+    }
+    shutdown(sp[1], SHUT_WR); /* no input: run reads EOF at once */
+    struct hijack *reader = calloc(1, sizeof(*reader));
+    if (!reader) {
+        close(sp[0]), close(sp[1]);
+        hijack_free(h);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    reader->pair_fd = sp[1];
+    h->fd = sp[0];
+    if (!hijack_spawn(h)) {
+        close(sp[0]);
+        hijack_free(h);
+        hijack_pair_free(reader);
+        berth_http_reply_error(req, 503, "the daemon is shutting down");
+        return;
+    }
+    berth_http_reply_stream(req, 200, content_type ? content_type : "application/vnd.docker.raw-stream",
+                            hijack_pair_produce, reader, hijack_pair_free);
 }
 
 bool
@@ -593,6 +799,8 @@ berth_http_server_new(const struct berth_route *routes, size_t n_routes, void *a
     srv->spool_dir = strdup(spool_dir);
     atomic_init(&srv->stopping, false);
     atomic_init(&srv->active, 0);
+    pthread_mutex_init(&srv->hijack_lock, NULL);
+    pthread_cond_init(&srv->hijack_done, NULL);
     *ret = srv;
     return 0;
 }
@@ -606,7 +814,7 @@ start_daemon(struct berth_http_server *srv, int fd, struct berth_error **err)
     }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_ITC,
+            MHD_USE_ITC | MHD_ALLOW_UPGRADE,
         0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
         completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
@@ -735,7 +943,7 @@ berth_http_listen_tls(struct berth_http_server *srv, const char *host_port, cons
         return fd;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_TLS,
+            MHD_USE_TLS | MHD_ALLOW_UPGRADE,
         0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
         completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0, MHD_OPTION_HTTPS_MEM_KEY,
         keep[2], MHD_OPTION_HTTPS_MEM_CERT, keep[1], MHD_OPTION_HTTPS_MEM_TRUST, keep[0],
@@ -779,6 +987,7 @@ berth_http_server_stop(struct berth_http_server *srv)
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    hijacks_end(srv);
     for (size_t i = 0; i < srv->n_daemons; i++) {
         MHD_stop_daemon(srv->daemons[i]);
         if (listen_fds[i] != MHD_INVALID_SOCKET)
@@ -797,5 +1006,7 @@ berth_http_server_free(struct berth_http_server *srv)
     for (size_t i = 0; i < MAX_LISTENERS * 3; i++)
         free(srv->tls_mem[i]);
     free(srv->spool_dir);
+    pthread_mutex_destroy(&srv->hijack_lock);
+    pthread_cond_destroy(&srv->hijack_done);
     free(srv);
 }

@@ -107,6 +107,16 @@ void berth_http_reply_stream(struct berth_http_request *req, unsigned status,
 bool berth_http_client_gone(struct berth_http_request *req);
 /* Only whether the peer closed the connection (streams of work that must finish). */
 bool berth_http_peer_closed(struct berth_http_request *req);
+/* Hijacks the connection, as Docker's attach and exec start do. With an `Upgrade` header the
+ * reply is `101 UPGRADED` (Connection: Upgrade, Upgrade: tcp, the content type); without one it
+ * is a 200 stream of what run() writes (no input). run() is then called on a thread of its own
+ * with a socket that carries the raw bytes both ways, plus whatever the client sent after its
+ * headers; the connection closes when run() returns. free_cls is called after run, or instead
+ * of it when the hijack could not happen. The request must not be used from run(). At server
+ * stop, hijacked sockets are shut down (run sees EOF) and waited for. */
+typedef void (*berth_http_hijack_run)(void *cls, int fd, const char *extra, size_t extra_len);
+void berth_http_reply_hijack(struct berth_http_request *req, const char *content_type,
+                             berth_http_hijack_run run, void *cls, void (*free_cls)(void *cls));
 /* The server of a request (for berth_http_stopping in streams). */
 struct berth_http_server *berth_http_request_server(struct berth_http_request *req);
 
