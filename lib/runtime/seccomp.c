@@ -14,16 +14,23 @@
  *   - Several conditions on the same argument index in one rule become one rule per condition
  *     (libseccomp cannot AND two comparisons of one argument; runc does the same split).
  *   - SCMP_FLTATR_CTL_NNP is off: the runtime sets no_new_privs itself, when the spec asks.
- *   - clone3: when the default action is an errno action and the profile names no clone3 rule,
- *     clone3 gets ENOSYS instead, so glibc falls back to clone(2) (Docker's default profile
- *     does this explicitly; runc makes every syscall unknown to the profile return ENOSYS, we do
- *     it for the one syscall that matters in practice). */
+ *   - Syscalls newer than the profile: when the default action is an errno action, a syscall
+ *     whose number is above every syscall the profile names (per architecture, as libseccomp
+ *     resolves the names) answers ENOSYS instead, so a libc falls back to an older syscall
+ *     (fchmodat2 -> fchmodat, clone3 -> clone) rather than failing with the profile's EPERM.
+ *     As runc does, this is a short classic-BPF prologue put in front of libseccomp's program:
+ *     per architecture of the filter, "nr > max -> ERRNO(ENOSYS)", x32 syscalls (the
+ *     0x40000000 bit on the x86_64 audit arch) compared with the x32 maximum.
+ *   - clone3: with an errno default and no clone3 rule, clone3 gets ENOSYS too even where it is
+ *     below the maximum (Docker's default profile does this explicitly). */
 #include "runtime/seccomp.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +335,115 @@ export_bpf(scmp_filter_ctx ctx, struct berth_seccomp_filter *f, struct berth_err
     return 0;
 }
 
+#define X32_SYSCALL_BIT 0x40000000U
+
+/* The highest syscall number the profile names on one architecture, -1 if none resolves. Every
+ * rule counts, whatever its action (as in runc): a syscall the profile decided about is known. */
+static int64_t
+profile_max_nr(const struct berth_spec_seccomp *sc, uint32_t arch)
+{
+    int64_t max = -1;
+    for (size_t i = 0; i < sc->n_syscalls; i++)
+        for (char **n = sc->syscalls[i].names; n && *n; n++) {
+            int nr = seccomp_syscall_resolve_name_arch(arch, *n);
+            if (nr >= 0 && nr > max) /* negative: unknown, or a multiplexed pseudo-syscall */
+                max = nr;
+        }
+    return max;
+}
+
+/* Puts "syscall newer than the profile -> ENOSYS" in front of the compiled program. For each
+ * architecture of the filter (x32 folded into the x86_64 audit arch it runs under):
+ *     jeq arch ? : next      ld nr      [x86_64: jset X32 bit -> the x32 compare]
+ *     jgt max -> ENOSYS : original program
+ * then "ja original" (no architecture matched) and "ret ERRNO(ENOSYS)". libseccomp's program
+ * reloads everything it reads, so it runs unchanged after the prologue. */
+static int
+prepend_enosys(scmp_filter_ctx ctx, const struct berth_spec_seccomp *sc,
+               struct berth_seccomp_filter *f, struct berth_error **err)
+{
+    struct {
+        uint32_t audit_arch;
+        uint32_t max, max_x32; /* max_x32 UINT32_MAX: never ENOSYS (x32 not in the filter) */
+        bool x86_64;
+    } archs[BERTH_ARRAY_SIZE(all_archs)];
+    size_t n_archs = 0;
+    int64_t x32_max = -1;
+    bool have_x32 = false;
+    for (size_t i = 0; i < BERTH_ARRAY_SIZE(all_archs); i++) {
+        uint32_t token = arch_token(all_archs[i]);
+        if (token == 0 || seccomp_arch_exist(ctx, token) != 0)
+            continue;
+        int64_t max = profile_max_nr(sc, token);
+        if (token == SCMP_ARCH_X32) {
+            have_x32 = true;
+            x32_max = max;
+            continue;
+        }
+        if (max < 0)
+            continue; /* nothing named on this arch: leave it to the default action */
+        archs[n_archs].audit_arch = token;
+        archs[n_archs].max = (uint32_t)max;
+        archs[n_archs].max_x32 = UINT32_MAX;
+        archs[n_archs].x86_64 = token == SCMP_ARCH_X86_64;
+        n_archs++;
+    }
+    if (n_archs == 0)
+        return 0;
+    for (size_t i = 0; i < n_archs; i++)
+        if (archs[i].x86_64 && have_x32 && x32_max >= 0)
+            archs[i].max_x32 = (uint32_t)x32_max;
+
+    size_t len = 1 + 2; /* load arch; "ja original" + "ret ENOSYS" at the end */
+    for (size_t i = 0; i < n_archs; i++)
+        len += archs[i].x86_64 ? 5 : 3;
+    if (len > 255 || len + f->n_insns > BPF_MAXINSNS)
+        return berth_error_setq(err, E2BIG,
+                                "the seccomp filter with its ENOSYS prologue is too long (%zu "
+                                "instructions)",
+                                len + f->n_insns);
+    size_t total = len + f->n_insns;
+    struct sock_filter *p = calloc(total, sizeof(*p));
+    if (!p)
+        return berth_error_set(err, ENOMEM, "seccomp filter");
+    const size_t enosys = len - 1, orig = len;
+    size_t pc = 0;
+#define JUMP_TO(target) ((unsigned char)((target) - (pc + 1)))
+    p[pc++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    for (size_t i = 0; i < n_archs; i++) {
+        size_t block = archs[i].x86_64 ? 5 : 3;
+        p[pc] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, archs[i].audit_arch, 0,
+                                             (unsigned char)(block - 1));
+        pc++;
+        p[pc++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                               offsetof(struct seccomp_data, nr));
+        if (archs[i].x86_64) {
+            p[pc] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 1, 0);
+            pc++;
+        }
+        p[pc] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, archs[i].max,
+                                             JUMP_TO(enosys), JUMP_TO(orig));
+        pc++;
+        if (archs[i].x86_64) {
+            /* UINT32_MAX: "nr > max" never holds, x32 goes to libseccomp's bad-arch action */
+            p[pc] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, archs[i].max_x32,
+                                                 JUMP_TO(enosys), JUMP_TO(orig));
+            pc++;
+        }
+    }
+    p[pc] =
+        (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (uint32_t)(orig - (pc + 1)), 0, 0);
+    pc++;
+    p[pc++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS));
+#undef JUMP_TO
+    memcpy(p + len, f->insns, f->n_insns * sizeof(*p));
+    free(f->insns);
+    f->insns = p;
+    f->n_insns = (unsigned short)total;
+    return 0;
+}
+
 static int
 build_ctx(const struct berth_spec_seccomp *sc, scmp_filter_ctx ctx, uint32_t def_act,
           struct berth_seccomp_filter *f, struct berth_error **err)
@@ -387,7 +503,11 @@ build_ctx(const struct berth_spec_seccomp *sc, scmp_filter_ctx ctx, uint32_t def
      * have nothing to change anyway */
     if (!f->notify)
         f->flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-    return export_bpf(ctx, f, err);
+    if ((r = export_bpf(ctx, f, err)) < 0)
+        return r;
+    if (is_errno_action(def_act) && def_act != SCMP_ACT_ERRNO(ENOSYS))
+        return prepend_enosys(ctx, sc, f, err);
+    return 0;
 }
 
 int
