@@ -9,6 +9,7 @@
 #include <iconv.h>
 #include <langinfo.h>
 #include <limits.h>
+#include <pthread.h>
 #include <search.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include "core/syscall.h"
 #include "core/util.h"
 #include "image/digest.h"
+#include "image/layer_internal.h"
 
 #define IO_CHUNK (256 * 1024)
 #define WHITEOUT_PREFIX ".wh."
@@ -44,13 +46,6 @@ archive_read_freep(struct archive **a)
 {
     if (*a)
         archive_read_free(*a);
-}
-
-static void
-archive_write_freep(struct archive **a)
-{
-    if (*a)
-        archive_write_free(*a);
 }
 
 static void
@@ -76,18 +71,117 @@ archive_msg(struct archive *a)
 
 /* ---- ingest ---- */
 
-int
-berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
-                   uint64_t *ret_size, struct berth_error **err)
+/* writeback of the blob starts every this many bytes, so that the final sync finds little to do */
+#define WRITEBACK_CHUNK (8 << 20)
+/* the consumed part of a discardable input is punched out every this many bytes */
+#define DISCARD_CHUNK (16 << 20)
+
+struct source {
+    const struct berth_layer_input *in;
+    int64_t done, total, reported, punched;
+    char *buf;
+};
+
+static void
+source_discard(struct source *s)
 {
-    char buf[64 * 1024];
+    if (s->done > s->punched && fallocate(s->in->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                          s->in->offset + s->punched, s->done - s->punched) == 0)
+        s->punched = s->done;
+}
+
+static la_ssize_t
+source_read(struct archive *a, void *cls, const void **ret)
+{
+    struct source *s = cls;
+    const struct berth_layer_input *in = s->in;
+    ssize_t n;
+    do {
+        if (in->length >= 0) {
+            int64_t left = in->length - s->done;
+            n = left <= 0 ? 0
+                          : pread(in->fd, s->buf, left < IO_CHUNK ? (size_t)left : IO_CHUNK,
+                                  in->offset + s->done);
+        } else {
+            n = read(in->fd, s->buf, IO_CHUNK);
+        }
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        archive_set_error(a, errno, "read: %s", strerror(errno));
+        return -1;
+    }
+    s->done += n;
+    if (in->discard && s->done - s->punched >= DISCARD_CHUNK)
+        source_discard(s);
+    if (in->progress &&
+        (s->done - s->reported >= (1 << 20) || (n == 0 && s->done != s->reported))) {
+        in->progress(in->cls, s->done, s->total > s->done ? s->total : s->done);
+        s->reported = s->done;
+    }
+    *ret = s->buf;
+    return n;
+}
+
+/* SIGPIPE blocked in this thread while it writes to the unpack child's pipe: a child that died
+ * must not kill the daemon (or a test); the EPIPE is enough, the child's report says why. */
+struct sigpipe_guard {
+    bool blocked;
+    sigset_t old;
+};
+
+static void
+sigpipe_block(struct sigpipe_guard *g)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    g->blocked = pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0;
+}
+
+static void
+sigpipe_restore(struct sigpipe_guard *g)
+{
+    if (!g->blocked)
+        return;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) == SIGPIPE)
+        ; /* consume the one our writes raised */
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* Writes to the unpack child's pipe; false once the child stopped reading (its report says
+ * why). SIGPIPE is blocked by the caller. */
+static bool
+tee_write(int fd, const void *buf, size_t len)
+{
+    return berth_write_all(fd, buf, len) == 0;
+}
+
+int
+berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee_fd,
+                         uint64_t max_size, char ret_diff_id[72], uint64_t *ret_size,
+                         struct berth_error **err)
+{
     _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
     _cleanup_(digester_freep) struct berth_digester *d = NULL;
-    if (!a)
+    _cleanup_free_ char *buf = malloc(IO_CHUNK);
+    if (!a || !buf)
         return berth_error_set(err, ENOMEM, "read layer tar");
     int r = berth_digester_new(&d, err);
     if (r < 0)
         return r;
+    struct source src = {.in = in, .buf = buf, .total = in->length};
+    _cleanup_(sigpipe_restore) struct sigpipe_guard guard = {0};
+    if (tee_fd >= 0)
+        sigpipe_block(&guard);
+    struct stat st;
+    if (in->length < 0 && fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
+        src.total = st.st_size - lseek(in->fd, 0, SEEK_CUR);
+    if (in->progress)
+        in->progress(in->cls, 0, src.total > 0 ? src.total : 0);
     /* the compressions registries use, and nothing that runs an external program */
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
@@ -96,36 +190,52 @@ berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72
     archive_read_support_filter_zstd(a);
     archive_read_support_format_raw(a);
     archive_read_support_format_empty(a);
-    if (archive_read_open_fd(a, in_fd, IO_CHUNK) != ARCHIVE_OK)
+    if (archive_read_open(a, &src, NULL, source_read, NULL) != ARCHIVE_OK)
         return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
     struct archive_entry *entry;
-    uint64_t total = 0;
+    uint64_t total = 0, flushed = 0;
+    bool teeing = tee_fd >= 0;
     r = archive_read_next_header(a, &entry);
     if (r != ARCHIVE_EOF) {
         if (r < ARCHIVE_WARN)
             return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
         for (;;) {
-            la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
-            if (n == 0)
+            const void *block;
+            size_t n;
+            la_int64_t off;
+            r = archive_read_data_block(a, &block, &n, &off);
+            if (r == ARCHIVE_EOF)
                 break;
-            if (n < 0) {
-                if (n == ARCHIVE_WARN || n == ARCHIVE_RETRY)
-                    continue;
+            if (r == ARCHIVE_WARN || r == ARCHIVE_RETRY)
+                continue;
+            if (r < ARCHIVE_WARN)
                 return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
-            }
+            if (n == 0)
+                continue;
+            if ((uint64_t)off != total)
+                return berth_error_setq(err, EINVAL, "read layer tar: unexpected data offset");
             total += (uint64_t)n;
             if (max_size && total > max_size)
                 return berth_error_setq(err, EFBIG,
                                         "read layer tar: more than %llu bytes uncompressed",
                                         (unsigned long long)max_size);
-            berth_digester_update(d, buf, (size_t)n);
-            r = berth_write_all(out_fd, buf, (size_t)n);
+            berth_digester_update(d, block, n);
+            if (teeing)
+                teeing = tee_write(tee_fd, block, n);
+            r = berth_write_all(out_fd, block, n);
             if (r < 0)
                 return berth_error_set(err, -r, "write layer tar");
+            if (total - flushed >= WRITEBACK_CHUNK) {
+                (void)sync_file_range(out_fd, (off64_t)flushed, (off64_t)(total - flushed),
+                                      SYNC_FILE_RANGE_WRITE);
+                flushed = total;
+            }
         }
     }
-    if (fsync(out_fd) < 0)
-        return berth_error_set(err, errno, "fsync layer tar");
+    if (in->discard)
+        source_discard(&src);
+    if (total > flushed)
+        (void)sync_file_range(out_fd, (off64_t)flushed, 0, SYNC_FILE_RANGE_WRITE);
     char digest[72];
     berth_digester_final(d, digest);
     if (!digest[0])
@@ -134,6 +244,17 @@ berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72
     if (ret_size)
         *ret_size = total;
     return 0;
+}
+
+int
+berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
+                   uint64_t *ret_size, struct berth_error **err)
+{
+    struct berth_layer_input in = {.fd = in_fd, .length = -1};
+    int r = berth_layer_ingest_input(&in, out_fd, -1, max_size, ret_diff_id, ret_size, err);
+    if (r == 0 && fsync(out_fd) < 0)
+        return berth_error_set(err, errno, "fsync layer tar");
+    return r;
 }
 
 /* ---- vfs: copy a tree ---- */
@@ -535,7 +656,7 @@ check_entry(struct unpack *u, struct archive_entry *e, enum entry_kind *ret_kind
     if (r < 0)
         return entry_error(err, ENAMETOOLONG, name, "name longer than PATH_MAX");
     la_int64_t size = archive_entry_size(e);
-    if (size < 0 || size > u->tar_size) {
+    if (size < 0 || (u->tar_size >= 0 && size > u->tar_size)) {
         char what[128];
         snprintf(what, sizeof(what), "size %lld is larger than the archive (%lld bytes)",
                  (long long)size, (long long)u->tar_size);
@@ -587,7 +708,7 @@ check_entry(struct unpack *u, struct archive_entry *e, enum entry_kind *ret_kind
 static int
 open_reader(struct unpack *u, struct archive **ret, struct berth_error **err)
 {
-    if (lseek(u->tar_fd, 0, SEEK_SET) < 0)
+    if (u->tar_size >= 0 && lseek(u->tar_fd, 0, SEEK_SET) < 0)
         return berth_error_set(err, errno, "rewind layer tar");
     struct archive *a = archive_read_new();
     if (!a)
@@ -705,35 +826,23 @@ apply_whiteout(struct unpack *u, struct archive_entry *e, bool opaque, struct be
 }
 
 static int
-extract_one(struct unpack *u, struct archive *a, struct archive *w, struct archive_entry *e,
-            struct berth_error **err)
+extract_one(struct unpack *u, struct archive *a, struct berth_layer_writer *w,
+            struct archive_entry *e, struct berth_error **err)
 {
-    const char *name = archive_entry_pathname(e);
-    int r = archive_write_header(w, e);
-    if (r < ARCHIVE_WARN)
-        return entry_error(err, archive_code(w), name, archive_msg(w));
-    if (archive_entry_hardlink(e) == NULL && archive_entry_size(e) > 0) {
-        const void *buf;
-        size_t len;
-        la_int64_t off;
-        for (;;) {
-            r = archive_read_data_block(a, &buf, &len, &off);
-            if (r == ARCHIVE_EOF)
-                break;
-            if (r < ARCHIVE_WARN)
-                return berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
-            if (archive_write_data_block(w, buf, len, off) < ARCHIVE_WARN)
-                return entry_error(err, archive_code(w), name, archive_msg(w));
-        }
+    const char *hardlink = archive_entry_hardlink(e) ? u->link : NULL;
+    int r = berth_layer_writer_entry(w, a, e, u->path, hardlink, err);
+    if (r < 0) {
+        const char *name = archive_entry_pathname(e);
+        size_t len = strlen(name);
+        return berth_error_wrap(err, "layer entry \"%.*s%s\"", NAME_QUOTE_MAX, name,
+                                len > NAME_QUOTE_MAX ? "..." : "");
     }
-    if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-        return entry_error(err, archive_code(w), name, archive_msg(w));
-    if (archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e))
+    if (archive_entry_filetype(e) == AE_IFREG && !hardlink)
         u->size += archive_entry_size(e);
     return 0;
 }
 
-/* Pass 2. */
+/* Pass 2 (the only one for a stream): every entry through the writer (layer_write.c). */
 static int
 extract(struct unpack *u, struct berth_error **err)
 {
@@ -746,21 +855,15 @@ extract(struct unpack *u, struct berth_error **err)
     int r = open_reader(u, &a, err);
     if (r < 0)
         return r;
-    _cleanup_(archive_write_freep) struct archive *w = archive_write_disk_new();
-    if (!w)
-        return berth_error_set(err, ENOMEM, "extract layer");
-    /* no uname/gname lookup: numeric ids only, and no NSS inside the layer */
-    archive_write_disk_set_options(
-        w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-               ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-               ARCHIVE_EXTRACT_UNLINK);
+    struct berth_layer_writer *w = NULL;
+    if ((r = berth_layer_writer_new(&w, err)) < 0)
+        return r;
     struct archive_entry *e;
     while ((r = next_header(a, &e, err)) > 0) {
         enum entry_kind kind;
         r = check_entry(u, e, &kind, err);
         if (r < 0)
-            return r;
+            break;
         switch (kind) {
         case ENTRY_EXTRACT:
             r = extract_one(u, a, w, e, err);
@@ -772,19 +875,19 @@ extract(struct unpack *u, struct berth_error **err)
             break;
         case ENTRY_WHITEOUT:
         case ENTRY_OPAQUE:
+            berth_layer_writer_forget(w); /* the whiteout works by path */
             r = apply_whiteout(u, e, kind == ENTRY_OPAQUE, err);
             break;
         case ENTRY_SKIP:
             break;
         }
         if (r < 0)
-            return r;
+            break;
     }
-    if (r < 0)
-        return r;
-    if (archive_write_close(w) < ARCHIVE_WARN)
-        return berth_error_setq(err, archive_code(w), "extract layer: %s", archive_msg(w));
-    return 0;
+    if (r == 0)
+        r = berth_layer_writer_finish(w, err);
+    berth_layer_writer_free(w);
+    return r;
 }
 
 /* glibc reads its iconv configuration on first use; libarchive converts pax names lazily. Load
@@ -827,14 +930,19 @@ static int
 child_run(struct unpack *u, const char *diff_path, struct berth_error **err)
 {
     preload_iconv();
-    umask(022);
+    umask(0); /* modes are the tar's, exactly */
     if (chroot(diff_path) < 0)
         return berth_error_set(err, errno, "chroot into '%s'", diff_path);
     if (chdir("/") < 0)
         return berth_error_set(err, errno, "chdir into the layer");
-    int r = scan(u, err);
-    if (r < 0)
-        return r;
+    /* a file gets a first pass over its headers (vfs needs the opaque directories before
+     * anything is written); a stream is extracted as it arrives, and its failure leaves only
+     * the unregistered work directory, which the store removes */
+    if (u->tar_size >= 0) {
+        int r = scan(u, err);
+        if (r < 0)
+            return r;
+    }
     return extract(u, err);
 }
 
@@ -854,6 +962,13 @@ child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver d
         rep.msg[n] = '\0';
     }
     rep.size = u.size;
+    if (tar_size < 0) {
+        /* read the stream to its end (tar padding, or the rest after an error), so the writer
+         * never meets a closed pipe */
+        static char sink[1 << 16];
+        while (read(tar_fd, sink, sizeof(sink)) > 0)
+            ;
+    }
     (void)!berth_write_all(report_fd, &rep, sizeof(rep));
     _exit(rep.code ? 1 : 0);
 }
@@ -885,15 +1000,11 @@ unpack_hook(int argc, char **argv, char **envp)
     child_main(tar_fd, report_fd, spec + consumed, (enum berth_driver)driver, tar_size);
 }
 
-int
-berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, int64_t *ret_size,
-                   struct berth_error **err)
+/* Starts the child on tar_fd (tar_size < 0: a stream). ret_report: the read end of its report. */
+static int
+unpack_spawn(int tar_fd, int64_t tar_size, const char *diff_path, enum berth_driver driver,
+             pid_t *ret_pid, int *ret_report, struct berth_error **err)
 {
-    struct stat st;
-    if (fstat(tar_fd, &st) < 0)
-        return berth_error_set(err, errno, "stat layer tar");
-    if (!S_ISREG(st.st_mode))
-        return berth_error_setq(err, EINVAL, "unpack layer: the tar must be a regular file");
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return berth_error_set(err, errno, "unpack layer: pipe");
@@ -901,7 +1012,7 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
     /* everything the child needs is prepared here, before fork */
     _cleanup_free_ char *spec = NULL;
     if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%lld:%s", tar_fd, wr, (int)driver,
-                 (long long)st.st_size, diff_path) < 0)
+                 (long long)tar_size, diff_path) < 0)
         return berth_error_set(err, ENOMEM, "unpack layer");
     size_t n_env = 0;
     for (char **e = environ; e && *e; e++)
@@ -927,9 +1038,17 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
         (void)!write(wr, &fail, sizeof(fail));
         _exit(127);
     }
-    berth_closep(&wr);
+    *ret_pid = pid;
+    *ret_report = TAKE_FD(rd);
+    return 0;
+}
+
+/* Reads the child's report and reaps it. */
+static int
+unpack_wait(pid_t pid, int report_fd, int64_t *ret_size, struct berth_error **err)
+{
     struct unpack_report rep;
-    ssize_t n = berth_read_all(rd, &rep, sizeof(rep));
+    ssize_t n = berth_read_all(report_fd, &rep, sizeof(rep));
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno == EINTR)
@@ -952,4 +1071,59 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
     if (ret_size)
         *ret_size = rep.size;
     return 0;
+}
+
+int
+berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, int64_t *ret_size,
+                   struct berth_error **err)
+{
+    struct stat st;
+    if (fstat(tar_fd, &st) < 0)
+        return berth_error_set(err, errno, "stat layer tar");
+    if (!S_ISREG(st.st_mode))
+        return berth_error_setq(err, EINVAL, "unpack layer: the tar must be a regular file");
+    pid_t pid;
+    _cleanup_close_ int report = -1;
+    int r = unpack_spawn(tar_fd, st.st_size, diff_path, driver, &pid, &report, err);
+    if (r < 0)
+        return r;
+    return unpack_wait(pid, report, ret_size, err);
+}
+
+struct berth_layer_unpacker {
+    pid_t pid;
+    int report_fd;
+};
+
+int
+berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int *ret_fd,
+                         struct berth_layer_unpacker **ret, struct berth_error **err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return berth_error_set(err, errno, "unpack layer: pipe");
+    _cleanup_close_ int rd = p[0], wr = p[1];
+    /* fewer, larger transfers; the default (64 KiB) is fine too */
+    (void)fcntl(wr, F_SETPIPE_SZ, 1 << 20);
+    struct berth_layer_unpacker *u = calloc(1, sizeof(*u));
+    if (!u)
+        return berth_error_set(err, ENOMEM, "unpack layer");
+    int r = unpack_spawn(rd, -1, diff_path, driver, &u->pid, &u->report_fd, err);
+    if (r < 0) {
+        free(u);
+        return r;
+    }
+    *ret_fd = TAKE_FD(wr);
+    *ret = u;
+    return 0;
+}
+
+int
+berth_layer_unpack_finish(struct berth_layer_unpacker *u, int64_t *ret_size,
+                          struct berth_error **err)
+{
+    int r = unpack_wait(u->pid, u->report_fd, ret_size, err);
+    close(u->report_fd);
+    free(u);
+    return r;
 }

@@ -6,14 +6,15 @@
  *   - entry names are cleaned lexically ("./a//b/" -> "a/b", a leading "/" is dropped, as docker
  *     does); a name whose ".." climbs above the layer root is refused ("path escapes the layer");
  *     hard link targets get the same treatment, and hard links never carry data;
- *   - names and link targets longer than PATH_MAX - 1 and entry sizes larger than the whole
- *     uncompressed archive are refused before anything is written (a first pass reads headers);
+ *   - names and link targets longer than PATH_MAX - 1 are refused; so is an entry whose size
+ *     is larger than the archive: from a file before anything is written (a first pass reads
+ *     the headers), from a stream when the data runs out (the work directory is then dropped);
  *   - owners are the numeric uid/gid of the tar (never looked up by name inside the layer);
  *   - xattrs are restored except trusted.overlay.* (overlayfs' own metadata is ours to set);
- *   - the child runs chrooted into the layer directory, so even a libarchive bug cannot write
- *     outside it; libarchive's SECURE_* checks are on as well, with UNLINK: a symlink met on
- *     the way to an entry is replaced by a directory rather than followed, which is what
- *     overlayfs shows for the same layer (an upper directory hides a lower symlink).
+ *   - the child runs chrooted into the layer directory, so even a bug cannot write outside it;
+ *     entries are written relative to directory fds opened with O_NOFOLLOW (layer_write.c): a
+ *     symlink met on the way to an entry is replaced by a directory rather than followed, which
+ *     is what overlayfs shows for the same layer (an upper directory hides a lower symlink).
  * Whiteouts: ".wh.NAME" and ".wh..wh..opq"; other ".wh..wh." entries (aufs metadata) are skipped.
  *   overlay2: NAME becomes a 0/0 character device, an opaque directory gets
  *             trusted.overlay.opaque=y;
@@ -33,6 +34,12 @@
  * ret_size: their number. More than max_size uncompressed bytes (0: no limit) is EFBIG. */
 int berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
                        uint64_t *ret_size, struct berth_error **err);
+/* The same from an input (a whole fd or a range of one, with progress; see store.h), not
+ * fsynced (writeback of out_fd is started as it goes: the caller syncs). tee_fd >= 0: every
+ * uncompressed byte is also written there (an unpack child's pipe) until the reader stops. */
+int berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee_fd,
+                             uint64_t max_size, char ret_diff_id[72], uint64_t *ret_size,
+                             struct berth_error **err);
 
 /* Copies the tree under src_dirfd into the empty directory dst_dirfd: regular files by content
  * (never hard links to the source), directories, symlinks, device nodes, fifos and sockets,
@@ -48,5 +55,14 @@ int berth_layer_copy_tree(int src_dirfd, int dst_dirfd, struct berth_error **err
  *   layer entry "../x": path escapes the layer */
 int berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver,
                        int64_t *ret_size, struct berth_error **err);
+
+/* The same child reading a stream, single pass (no vfs opaque-directory pre-pass: for overlay2,
+ * and for vfs base layers): *ret_fd is the write end of its pipe, to be closed by the caller at
+ * the end of the tar; berth_layer_unpack_finish waits for the child's report (and frees u). */
+struct berth_layer_unpacker;
+int berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int *ret_fd,
+                             struct berth_layer_unpacker **ret, struct berth_error **err);
+int berth_layer_unpack_finish(struct berth_layer_unpacker *u, int64_t *ret_size,
+                              struct berth_error **err);
 
 #endif

@@ -730,20 +730,96 @@ layer_prepare_vfs(struct berth_store *s, const char *parent, int diff_fd, struct
     return 0;
 }
 
+/* Hands a local error over to the caller's err (or frees it). */
+static void
+pass_error(struct berth_error **err, struct berth_error *local)
+{
+    if (err && !*err)
+        *err = local;
+    else
+        berth_error_free(local);
+}
+
+/* Decompresses the input into work/layer.tar (hashing it) and unpacks it into work/dir/diff:
+ * streamed through the unpack child's pipe, or (vfs with a parent) from the file afterwards. */
+static int
+layer_ingest_unpack(struct berth_store *s, const char *parent_chain,
+                    const struct berth_layer_input *in, const char *work, int work_fd, int tar,
+                    char diff[72], int64_t *ret_size, struct berth_error **err)
+{
+    if (mkdirat(work_fd, "dir", 0700) < 0 || mkdirat(work_fd, "dir/diff", 0755) < 0)
+        return berth_error_set(err, errno, "mkdir");
+    _cleanup_free_ char *diff_path = NULL;
+    if (asprintf(&diff_path, "%s/dir/diff", work) < 0)
+        return berth_error_set(err, ENOMEM, "add layer");
+    int r;
+    if (s->driver == BERTH_DRIVER_OVERLAY2 || !parent_chain) {
+        struct berth_layer_unpacker *u = NULL;
+        int pipe_fd = -1;
+        if ((r = berth_layer_unpack_start(diff_path, s->driver, &pipe_fd, &u, err)) < 0)
+            return r;
+        struct berth_error *ingest_err = NULL;
+        int ri = berth_layer_ingest_input(in, tar, pipe_fd, 0, diff, NULL, &ingest_err);
+        close(pipe_fd); /* the end of the tar for the child */
+        struct berth_error *unpack_err = NULL;
+        int ru = berth_layer_unpack_finish(u, ret_size, &unpack_err);
+        /* a broken input is the cause; the child only saw it end early */
+        if (ri < 0) {
+            berth_error_free(unpack_err);
+            pass_error(err, ingest_err);
+            return ri;
+        }
+        if (ru < 0) {
+            pass_error(err, unpack_err);
+            return ru;
+        }
+        r = berth_store_fault_error("store.layer.ingest", err);
+        return r < 0 ? r : berth_store_fault_error("store.layer.unpack", err);
+    }
+    if ((r = berth_layer_ingest_input(in, tar, -1, 0, diff, NULL, err)) < 0)
+        return r;
+    if ((r = berth_store_fault_error("store.layer.ingest", err)) < 0)
+        return r;
+    _cleanup_close_ int diff_fd = openat(work_fd, "dir/diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (diff_fd < 0)
+        return berth_error_set(err, errno, "open diff");
+    if ((r = layer_prepare_vfs(s, parent_chain, diff_fd, err)) < 0)
+        return r;
+    if ((r = berth_layer_unpack(tar, diff_path, s->driver, ret_size, err)) < 0)
+        return r;
+    return berth_store_fault_error("store.layer.unpack", err);
+}
+
 int
-berth_store_add_layer(struct berth_store *s, const char *parent_chain, int tar_fd,
-                      char ret_chain_id[72], char ret_diff_id[72], struct berth_error **err)
+berth_store_add_layer_input(struct berth_store *s, const char *parent_chain,
+                            const struct berth_layer_input *in, const char *expected_diff,
+                            char ret_chain_id[72], char ret_diff_id[72], struct berth_error **err)
 {
     int r;
-    if (parent_chain) {
-        if (!berth_store_is_sha256(parent_chain))
-            return berth_error_setq(err, EINVAL, "invalid layer chain ID \"%s\"", parent_chain);
+    char diff[72], chain[72];
+    if (expected_diff && !berth_store_is_sha256(expected_diff))
+        return berth_error_setq(err, EINVAL, "invalid diff ID \"%s\"", expected_diff);
+    if (parent_chain && !berth_store_is_sha256(parent_chain))
+        return berth_error_setq(err, EINVAL, "invalid layer chain ID \"%s\"", parent_chain);
+    {
         LOCKED(s);
-        r = layer_exists(s, parent_chain, err);
-        if (r == 0)
-            r = berth_error_setq(err, ENOENT, "No such layer: %s", parent_chain);
-        if (r < 0)
-            return r;
+        if (parent_chain) {
+            r = layer_exists(s, parent_chain, err);
+            if (r == 0)
+                r = berth_error_setq(err, ENOENT, "No such layer: %s", parent_chain);
+            if (r < 0)
+                return r;
+        }
+        if (expected_diff) {
+            berth_store_chain_id(parent_chain, expected_diff, chain);
+            if ((r = layer_exists(s, chain, err)) < 0)
+                return r;
+            if (r == 1) {
+                memcpy(ret_chain_id, chain, 72);
+                memcpy(ret_diff_id, expected_diff, 72);
+                return 0;
+            }
+        }
     }
     _cleanup_rm_rf_ char *work = NULL;
     r = berth_store_work_dir(s, "layer", &work, err);
@@ -756,55 +832,52 @@ berth_store_add_layer(struct berth_store *s, const char *parent_chain, int tar_f
         openat(work_fd, "layer.tar", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (tar < 0)
         return berth_error_set(err, errno, "create '%s/layer.tar'", work);
-    char diff[72], chain[72];
-    r = berth_layer_ingest(tar_fd, tar, 0, diff, NULL, err);
-    if (r == 0)
-        r = berth_store_fault_error("store.layer.ingest", err);
+    int64_t size = 0;
+    r = layer_ingest_unpack(s, parent_chain, in, work, work_fd, tar, diff, &size, err);
     if (r < 0)
         return berth_error_wrap(err, "add layer");
+    if (expected_diff && strcmp(expected_diff, diff) != 0)
+        return berth_error_setq(err, EBADMSG,
+                                "add layer: the layer's diff ID is %s, the image config says %s",
+                                diff, expected_diff);
     berth_store_chain_id(parent_chain, diff, chain);
     {
         LOCKED(s);
         r = layer_exists(s, chain, err);
     }
-    if (r < 0)
-        return r;
-    if (r == 0) {
-        if (mkdirat(work_fd, "dir", 0700) < 0 || mkdirat(work_fd, "dir/diff", 0755) < 0)
-            return berth_error_set(err, errno, "add layer: mkdir");
-        if (parent_chain && s->driver == BERTH_DRIVER_VFS) {
-            _cleanup_close_ int diff_fd =
-                openat(work_fd, "dir/diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (diff_fd < 0)
-                return berth_error_set(err, errno, "add layer: open diff");
-            r = layer_prepare_vfs(s, parent_chain, diff_fd, err);
-            if (r < 0)
-                return berth_error_wrap(err, "add layer");
-        }
-        _cleanup_free_ char *diff_path = NULL;
-        if (asprintf(&diff_path, "%s/dir/diff", work) < 0)
-            return berth_error_set(err, ENOMEM, "add layer");
-        int64_t size = 0;
-        r = berth_layer_unpack(tar, diff_path, s->driver, &size, err);
-        if (r == 0)
-            r = berth_store_fault_error("store.layer.unpack", err);
-        if (r == 0 && syncfs(work_fd) < 0)
-            r = berth_error_set(err, errno, "sync layer");
-        if (r < 0)
-            return berth_error_wrap(err, "add layer");
-        LOCKED(s);
-        r = layer_exists(s, chain, err); /* another thread may have won the race */
-        if (r == 0)
-            r = layer_commit(s, work, parent_chain, chain, diff, size, err);
-        if (r < 0)
-            return berth_error_wrap(err, "add layer %s", chain);
-        r = berth_store_fault_error("store.layer.done", err);
+    if (r != 0) {
         if (r < 0)
             return r;
+        memcpy(ret_chain_id, chain, 72);
+        memcpy(ret_diff_id, diff, 72);
+        return 0;
     }
+    /* Durability before the commit: the blob and the layer's files, with one syncfs (an fsync
+     * per file would cost a journal commit each). Whatever else is dirty on this filesystem is
+     * flushed too; the load path punches its spooled body out as it reads it so that nothing
+     * temporary is written back here. Writeback of the blob was started while it was written. */
+    if (syncfs(work_fd) < 0)
+        return berth_error_set(err, errno, "add layer: sync");
+    LOCKED(s);
+    r = layer_exists(s, chain, err); /* already there, or another thread won the race */
+    if (r == 0)
+        r = layer_commit(s, work, parent_chain, chain, diff, size, err);
+    if (r < 0)
+        return berth_error_wrap(err, "add layer %s", chain);
+    r = berth_store_fault_error("store.layer.done", err);
+    if (r < 0)
+        return r;
     memcpy(ret_chain_id, chain, 72);
     memcpy(ret_diff_id, diff, 72);
     return 0;
+}
+
+int
+berth_store_add_layer(struct berth_store *s, const char *parent_chain, int tar_fd,
+                      char ret_chain_id[72], char ret_diff_id[72], struct berth_error **err)
+{
+    struct berth_layer_input in = {.fd = tar_fd, .length = -1};
+    return berth_store_add_layer_input(s, parent_chain, &in, NULL, ret_chain_id, ret_diff_id, err);
 }
 
 int

@@ -58,6 +58,26 @@ int berth_store_open_blob(struct berth_store *store, const char *digest, int *re
  * into the driver's form. A layer already present (same chain ID) is reused. */
 int berth_store_add_layer(struct berth_store *store, const char *parent_chain, int tar_fd,
                           char ret_chain_id[72], char ret_diff_id[72], struct berth_error **err);
+
+/* Where a layer's (possibly compressed) tar comes from. */
+struct berth_layer_input {
+    int fd;
+    int64_t offset; /* with length >= 0: the bytes [offset, offset + length) of fd (pread) */
+    int64_t length; /* -1: fd read to EOF from its position */
+    bool discard;   /* punch the range out of fd once read (a spooled body read only once) */
+    /* optional: bytes read of total, every MiB and at the end */
+    void (*progress)(void *cls, int64_t done, int64_t total);
+    void *cls;
+};
+/* berth_store_add_layer from an input. expected_diff (optional): the diff ID the image config
+ * says this layer has: when that layer is already in the store, nothing is read; a tar with
+ * another diff ID is refused (EBADMSG). The tar is decompressed once: its bytes are hashed and
+ * written to the blob while the unpack child extracts them from a pipe (vfs layers with a
+ * parent are unpacked from the blob afterwards, for their opaque-directory pass). */
+int berth_store_add_layer_input(struct berth_store *store, const char *parent_chain,
+                                const struct berth_layer_input *in, const char *expected_diff,
+                                char ret_chain_id[72], char ret_diff_id[72],
+                                struct berth_error **err);
 /* The directory holding a layer's files (diff/), for mounting. */
 int berth_store_layer_path(struct berth_store *store, const char *chain_id, char **ret,
                            struct berth_error **err);
