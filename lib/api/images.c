@@ -60,8 +60,9 @@ ensure_default_image(struct berth_daemon *d, struct berth_error **err)
     return r;
 }
 
-static int
-lookup(struct berth_daemon *d, const char *name, struct berth_image **ret, struct berth_error **err)
+int
+berth_api_image_lookup(struct berth_daemon *d, const char *name, struct berth_image **ret,
+                       struct berth_error **err)
 {
     if (!berth_id_like(name)) {
         /* a malformed name is a 400, not a missing image */
@@ -90,7 +91,7 @@ image_or_reply(struct berth_http_request *req, const char *name)
 {
     struct berth_image *img = NULL;
     struct berth_error *err = NULL;
-    if (lookup(daemon_of(req), name, &img, &err) < 0) {
+    if (berth_api_image_lookup(daemon_of(req), name, &img, &err) < 0) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);
         return NULL;
@@ -98,8 +99,8 @@ image_or_reply(struct berth_http_request *req, const char *name)
     return img;
 }
 
-static char *
-familiar_of(const char *full)
+char *
+berth_api_familiar_name(const char *full)
 {
     _cleanup_reference_ struct berth_reference *ref = NULL;
     if (berth_reference_parse(full, true, &ref, NULL) < 0)
@@ -112,7 +113,7 @@ familiar_array(char **refs)
 {
     json_t *a = json_array();
     for (size_t i = 0; refs && refs[i]; i++) {
-        char *f = familiar_of(refs[i]);
+        char *f = berth_api_familiar_name(refs[i]);
         json_array_append_new(a, json_string(f ? f : refs[i]));
         free(f);
     }
@@ -180,7 +181,7 @@ image_matches(const struct berth_filters *f, const struct berth_image *img,
     if (refs && refs[0]) {
         bool any = false;
         for (size_t t = 0; img->tags && img->tags[t] && !any; t++) {
-            _cleanup_free_ char *fam = familiar_of(img->tags[t]);
+            _cleanup_free_ char *fam = berth_api_familiar_name(img->tags[t]);
             any = tag_matches(fam, refs);
         }
         if (!any)
@@ -205,8 +206,8 @@ berth_api_images_list(struct berth_http_request *req)
     struct berth_image **imgs = NULL, *before = NULL, *since = NULL;
     size_t n = 0;
     char *const *b = berth_filters_get(&f, "before"), *const *s = berth_filters_get(&f, "since");
-    if ((b && b[0] && lookup(d, b[0], &before, &err) < 0) ||
-        (s && s[0] && lookup(d, s[0], &since, &err) < 0) ||
+    if ((b && b[0] && berth_api_image_lookup(d, b[0], &before, &err) < 0) ||
+        (s && s[0] && berth_api_image_lookup(d, s[0], &since, &err) < 0) ||
         berth_store_list(d->store, &imgs, &n, &err) < 0) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);
@@ -374,7 +375,7 @@ berth_api_image_tag(struct berth_http_request *req)
     _cleanup_reference_ struct berth_reference *ref = NULL;
     struct berth_image *img = NULL;
     if (berth_reference_parse(text, false, &ref, &err) < 0 ||
-        lookup(d, req->param, &img, &err) < 0) {
+        berth_api_image_lookup(d, req->param, &img, &err) < 0) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);
         return;
@@ -444,7 +445,7 @@ remove_image(struct berth_daemon *d, const char *name, bool force, bool noprune,
         }
     } else {
         for (size_t i = 0; img->tags && img->tags[i]; i++) {
-            _cleanup_free_ char *fam = familiar_of(img->tags[i]);
+            _cleanup_free_ char *fam = berth_api_familiar_name(img->tags[i]);
             if ((r = berth_store_untag(d->store, img->tags[i], err)) < 0) {
                 berth_image_free(img);
                 return r;
@@ -743,7 +744,7 @@ job_main(void *arg)
         if (berth_archive_import(d->store, j->fd, (const char *const *)j->changes, j->message, "-",
                                  &progress, id, &err) == 0) {
             if (j->ref && berth_store_tag(d->store, id, j->ref, &err) == 0) {
-                _cleanup_free_ char *fam = familiar_of(j->ref);
+                _cleanup_free_ char *fam = berth_api_familiar_name(j->ref);
                 berth_events_publish(d->events, "image", "tag", id, NULL,
                                      json_pack("{s:s}", "name", fam));
             }
@@ -904,7 +905,7 @@ save(struct berth_http_request *req, const char *const *names)
     struct berth_error *err = NULL;
     for (size_t i = 0; names[i]; i++) {
         struct berth_image *img = NULL;
-        if (lookup(d, names[i], &img, &err) < 0)
+        if (berth_api_image_lookup(d, names[i], &img, &err) < 0)
             break;
         berth_image_free(img);
     }

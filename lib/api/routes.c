@@ -20,6 +20,22 @@ static const struct berth_route routes[] = {
     {"GET", "/images/", "/get", true, BERTH_BODY_NONE, berth_api_image_get},
     {"POST", "/images/", "/tag", true, BERTH_BODY_NONE, berth_api_image_tag},
     {"DELETE", "/images/", NULL, true, BERTH_BODY_NONE, berth_api_image_delete},
+    {"POST", "/containers/create", NULL, false, BERTH_BODY_JSON, berth_api_container_create},
+    {"GET", "/containers/json", NULL, false, BERTH_BODY_NONE, berth_api_containers_list},
+    {"POST", "/containers/prune", NULL, false, BERTH_BODY_NONE, berth_api_containers_prune},
+    {"GET", "/containers/", "/json", true, BERTH_BODY_NONE, berth_api_container_inspect},
+    {"POST", "/containers/", "/start", true, BERTH_BODY_NONE, berth_api_container_start},
+    {"POST", "/containers/", "/stop", true, BERTH_BODY_NONE, berth_api_container_stop},
+    {"POST", "/containers/", "/restart", true, BERTH_BODY_NONE, berth_api_container_restart},
+    {"POST", "/containers/", "/kill", true, BERTH_BODY_NONE, berth_api_container_kill},
+    {"POST", "/containers/", "/pause", true, BERTH_BODY_NONE, berth_api_container_pause},
+    {"POST", "/containers/", "/unpause", true, BERTH_BODY_NONE, berth_api_container_unpause},
+    {"POST", "/containers/", "/wait", true, BERTH_BODY_NONE, berth_api_container_wait},
+    {"POST", "/containers/", "/rename", true, BERTH_BODY_NONE, berth_api_container_rename},
+    {"POST", "/containers/", "/resize", true, BERTH_BODY_NONE, berth_api_container_resize},
+    {"POST", "/containers/", "/attach", true, BERTH_BODY_NONE, berth_api_container_attach},
+    {"GET", "/containers/", "/logs", true, BERTH_BODY_NONE, berth_api_container_logs},
+    {"DELETE", "/containers/", NULL, true, BERTH_BODY_NONE, berth_api_container_delete},
 };
 
 const struct berth_route *

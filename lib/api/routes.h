@@ -30,7 +30,36 @@ void berth_api_images_load(struct berth_http_request *req);
 void berth_api_images_get(struct berth_http_request *req);
 void berth_api_image_get(struct berth_http_request *req);
 void berth_api_images_create(struct berth_http_request *req);
+/* The image a name means, as every endpoint resolves it (the default image is made on first
+ * use); the familiar form of a reference ("busybox:latest"), for messages. */
+struct berth_daemon;
+struct berth_error;
+int berth_api_image_lookup(struct berth_daemon *d, const char *name, struct berth_image **ret,
+                           struct berth_error **err);
+char *berth_api_familiar_name(const char *name);
 /* Waits (up to timeout_ms) for load/import workers whose clients have gone. */
 void berth_api_jobs_wait(int timeout_ms);
+
+/* containers.c */
+void berth_api_container_create(struct berth_http_request *req);
+void berth_api_containers_list(struct berth_http_request *req);
+void berth_api_container_inspect(struct berth_http_request *req);
+void berth_api_container_start(struct berth_http_request *req);
+void berth_api_container_stop(struct berth_http_request *req);
+void berth_api_container_restart(struct berth_http_request *req);
+void berth_api_container_kill(struct berth_http_request *req);
+void berth_api_container_pause(struct berth_http_request *req);
+void berth_api_container_unpause(struct berth_http_request *req);
+void berth_api_container_delete(struct berth_http_request *req);
+void berth_api_container_rename(struct berth_http_request *req);
+void berth_api_containers_prune(struct berth_http_request *req);
+
+/* containers_io.c */
+void berth_api_container_wait(struct berth_http_request *req);
+void berth_api_container_resize(struct berth_http_request *req);
+void berth_api_container_attach(struct berth_http_request *req);
+void berth_api_container_logs(struct berth_http_request *req);
+/* "ctrl-p,ctrl-q" to bytes (moby's detach key syntax). */
+int berth_detach_keys_parse(const char *s, unsigned char *out, size_t max, size_t *ret_len);
 
 #endif

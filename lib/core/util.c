@@ -380,6 +380,64 @@ berth_format_time(const struct timespec *ts, char *buf, size_t len)
     snprintf(buf, len, "%s.%09ldZ", base, ts->tv_nsec);
 }
 
+void
+berth_format_time_nano(int64_t ns, char *buf, size_t len)
+{
+    if (ns <= 0) {
+        snprintf(buf, len, "0001-01-01T00:00:00Z");
+        return;
+    }
+    time_t sec = (time_t)(ns / 1000000000LL);
+    long frac = (long)(ns % 1000000000LL);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32], fs[16] = "";
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac) {
+        snprintf(fs, sizeof(fs), ".%09ld", frac);
+        size_t n = strlen(fs);
+        while (n > 1 && fs[n - 1] == '0')
+            fs[--n] = '\0';
+    }
+    snprintf(buf, len, "%s%sZ", base, fs);
+}
+
+bool
+berth_parse_rfc3339(const char *s, int64_t *ret_ns)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return false;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 9)
+                frac = frac * 10 + (*p - '0');
+        if (!digits)
+            return false;
+        for (; digits < 9; digits++)
+            frac *= 10;
+    }
+    int64_t offset = 0;
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return false;
+        offset = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return false;
+    }
+    if (*p)
+        return false;
+    *ret_ns = ((int64_t)timegm(&tm) - offset) * 1000000000LL + frac;
+    return true;
+}
+
 uint64_t
 berth_proc_start_time(pid_t pid)
 {

@@ -52,6 +52,11 @@ int berth_strv_push(char ***v, const char *s);
 char *berth_strv_join(char *const *v, const char *sep);
 /* Formats an RFC 3339 timestamp with nanoseconds, UTC, like Go's time.RFC3339Nano. */
 void berth_format_time(const struct timespec *ts, char *buf, size_t len);
+/* Go's RFC3339Nano (trailing zeros of the fraction dropped); ns 0 gives Go's zero time
+ * "0001-01-01T00:00:00Z", as moby shows never-set times. */
+void berth_format_time_nano(int64_t ns, char *buf, size_t len);
+/* Parses RFC 3339 ("2026-11-29T20:00:00.123Z", "+01:00" offsets); false if malformed. */
+bool berth_parse_rfc3339(const char *s, int64_t *ret_ns);
 /* Returns the start time of a process (field 22 of /proc/<pid>/stat), 0 if it is gone. */
 uint64_t berth_proc_start_time(pid_t pid);
 

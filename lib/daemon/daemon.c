@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/routes.h"
+#include "container/container.h"
 #include "core/cleanup.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -119,6 +120,8 @@ berth_daemon_start(struct berth_daemon *d, struct berth_error **err)
         return berth_error_wrap(err, "image store in %s", d->cfg.data_root);
     if ((r = berth_events_new(&d->events, err)) < 0)
         return r;
+    if ((r = berth_containers_open(d, &d->containers, err)) < 0)
+        return berth_error_wrap(err, "containers in %s", d->cfg.data_root);
     size_t n_routes;
     const struct berth_route *routes = berth_api_routes(&n_routes);
     if ((r = berth_http_server_new(routes, n_routes, d, tmp, &d->http, err)) < 0)
@@ -153,6 +156,9 @@ berth_daemon_stop(struct berth_daemon *d)
             unlink(d->cfg.hosts[i] + 7);
     d->n_bound = 0;
     berth_api_jobs_wait(60000);
+    /* containers keep running: their monitors outlive us (live restore) */
+    berth_containers_close(d->containers);
+    d->containers = NULL;
     berth_events_free(d->events);
     d->events = NULL;
     berth_store_close(d->store);

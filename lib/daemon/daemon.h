@@ -14,6 +14,7 @@
 struct berth_events;
 struct berth_http_server;
 struct berth_store;
+struct berth_containers;
 
 struct berth_daemon_config {
     char **hosts; /* unix:///path, tcp://host:port (NULL-terminated) */
@@ -44,6 +45,7 @@ struct berth_daemon {
     int64_t started_nano;
     const char *driver; /* the storage driver in use: overlay2 or vfs */
     struct berth_store *store;
+    struct berth_containers *containers;
     const char *busybox_path; /* the default image's source, /bin/busybox */
     int pidfile_fd;
     int n_bound; /* hosts listened on so far: only their sockets are removed at stop */

@@ -1,0 +1,207 @@
+/* Container JSON in moby's shapes: inspect (GET /containers/{id}/json) and list
+ * (GET /containers/json). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/format.h"
+#include "container/container_internal.h"
+#include "core/cleanup.h"
+#include "core/util.h"
+#include "daemon/daemon.h"
+#include "daemon/events.h"
+
+static json_t *
+time_json(int64_t ns)
+{
+    char buf[64];
+    berth_format_time_nano(ns, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+/* Path and Args: the process as it runs (Entrypoint + Cmd; --init is not shown, as in moby).
+ * Returns the path (the caller frees it). */
+static char *
+path_and_args(const struct berth_container *c, json_t **args)
+{
+    json_t *all = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(c->config, "Entrypoint"), i, v) json_array_append(all, v);
+    json_array_foreach(json_object_get(c->config, "Cmd"), i, v) json_array_append(all, v);
+    const char *first = json_string_value(json_array_get(all, 0));
+    char *path = strdup(first ? first : "");
+    *args = json_array();
+    for (i = 1; i < json_array_size(all); i++)
+        json_array_append(*args, json_array_get(all, i));
+    json_decref(all);
+    return path;
+}
+
+static const char *
+network_mode(const struct berth_container *c)
+{
+    const char *m = json_string_value(json_object_get(c->host_config, "NetworkMode"));
+    return m && *m && strcmp(m, "default") ? m : "none";
+}
+
+static json_t *
+network_settings(const struct berth_container *c, bool list)
+{
+    json_t *nets = json_object();
+    const char *mode = network_mode(c);
+    json_object_set_new(
+        nets, mode,
+        json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+                  "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway",
+                  "", "IPAddress", "", "IPv6Gateway", "", "IPPrefixLen", 0, "GlobalIPv6Address",
+                  "", "MacAddress", "", "GlobalIPv6PrefixLen", 0, "DNSNames", ""));
+    json_object_set_new(json_object_get(nets, mode), "DNSNames", json_null());
+    if (list)
+        return json_pack("{s:o}", "Networks", nets);
+    return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:n, s:n, s:s, s:i, s:s, s:i, s:s, s:s, "
+                     "s:s, s:o}",
+                     "Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
+                     "LinkLocalIPv6PrefixLen", "", "SandboxKey", "", "SecondaryIPAddresses",
+                     "SecondaryIPv6Addresses", "EndpointID", "", "IPPrefixLen", 0, "IPAddress",
+                     "", "GlobalIPv6PrefixLen", 0, "Gateway", "", "GlobalIPv6Address", "",
+                     "IPv6Gateway", "", "Ports", json_object(), "Networks", nets);
+}
+
+json_t *
+berth_container_inspect_json(struct berth_containers *cs, const struct berth_container *c,
+                             bool size)
+{
+    json_t *args;
+    _cleanup_free_ char *path = path_and_args(c, &args);
+    _cleanup_free_ char *dir = berth_container_dir(cs, c->id);
+    _cleanup_free_ char *log = berth_container_log_path(cs, c->id);
+    char p_resolv[4200], p_hostname[4200], p_hosts[4200], upper[4200], work[4200], merged[4200];
+    snprintf(p_resolv, sizeof(p_resolv), "%s/resolv.conf", dir);
+    snprintf(p_hostname, sizeof(p_hostname), "%s/hostname", dir);
+    snprintf(p_hosts, sizeof(p_hosts), "%s/hosts", dir);
+    snprintf(upper, sizeof(upper), "%s/rw/upper", dir);
+    snprintf(work, sizeof(work), "%s/rw/work", dir);
+    snprintf(merged, sizeof(merged), "%s/rw/merged", dir);
+    bool running = c->state == BERTH_C_RUNNING || c->state == BERTH_C_PAUSED;
+    const char *status = berth_cstate_name(c->state);
+    json_t *state = json_pack(
+        "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status", status, "Running",
+        running, "Paused", c->state == BERTH_C_PAUSED, "Restarting",
+        c->state == BERTH_C_RESTARTING, "OOMKilled", c->oom_killed, "Dead",
+        c->state == BERTH_C_DEAD, "Pid", running ? c->pid : 0, "ExitCode", c->exit_code, "Error",
+        c->error ? c->error : "", "StartedAt", time_json(c->started_ns), "FinishedAt",
+        time_json(c->finished_ns));
+    bool vfs = !strcmp(cs->daemon->driver, "vfs");
+    json_t *graph =
+        vfs ? json_pack("{s:n, s:s}", "Data", "Name", "vfs")
+            : json_pack("{s:{s:s, s:s, s:s}, s:s}", "Data", "MergedDir", merged, "UpperDir", upper,
+                        "WorkDir", work, "Name", "overlay2");
+    json_t *j = json_pack(
+        "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, "
+        "s:n, s:O, s:o, s:[], s:O, s:o}",
+        "Id", c->id, "Created", time_json(c->created_ns), "Path", path ? path : "", "Args", args, "State",
+        state, "Image", c->image_id, "ResolvConfPath", p_resolv, "HostnamePath", p_hostname,
+        "HostsPath", p_hosts, "LogPath", log ? log : "", "Name", c->name, "RestartCount",
+        c->restart_count, "Driver", vfs ? "vfs" : "overlay2", "Platform", "linux", "MountLabel",
+        "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig", c->host_config,
+        "GraphDriver", graph, "Mounts", "Config", c->config, "NetworkSettings",
+        network_settings(c, false));
+    if (j && size) {
+        int64_t rw = berth_rwlayer_size(cs, c);
+        _cleanup_image_ struct berth_image *img = NULL;
+        int64_t root = rw;
+        if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
+            root += img->size;
+        json_object_set_new(j, "SizeRw", json_integer(rw));
+        json_object_set_new(j, "SizeRootFs", json_integer(root));
+    }
+    return j;
+}
+
+static void
+status_text(const struct berth_container *c, char *buf, size_t len)
+{
+    char d[64];
+    int64_t now = berth_now_nano();
+    switch (c->state) {
+    case BERTH_C_RUNNING:
+    case BERTH_C_PAUSED:
+        berth_human_duration((double)(now - c->started_ns) / 1e9, d, sizeof(d));
+        snprintf(buf, len, "Up %s%s", d, c->state == BERTH_C_PAUSED ? " (Paused)" : "");
+        return;
+    case BERTH_C_RESTARTING:
+        berth_human_duration((double)(now - c->finished_ns) / 1e9, d, sizeof(d));
+        snprintf(buf, len, "Restarting (%d) %s ago", c->exit_code, d);
+        return;
+    case BERTH_C_REMOVING:
+        snprintf(buf, len, "Removal In Progress");
+        return;
+    case BERTH_C_DEAD:
+        snprintf(buf, len, "Dead");
+        return;
+    case BERTH_C_EXITED:
+        if (c->finished_ns) {
+            berth_human_duration((double)(now - c->finished_ns) / 1e9, d, sizeof(d));
+            snprintf(buf, len, "Exited (%d) %s ago", c->exit_code, d);
+            return;
+        }
+        /* fall through: never ran */
+    case BERTH_C_CREATED:
+    default:
+        snprintf(buf, len, "Created");
+        return;
+    }
+}
+
+json_t *
+berth_container_list_json(struct berth_containers *cs, const struct berth_container *c, bool size)
+{
+    json_t *args;
+    _cleanup_free_ char *path = path_and_args(c, &args);
+    if (!path)
+        path = strdup("");
+    /* Command: path and args joined by spaces, as moby shows it */
+    struct {
+        char *s;
+        size_t len;
+    } cmd = {path ? strdup(path) : NULL, path ? strlen(path) : 0};
+    size_t i;
+    json_t *v;
+    json_array_foreach(args, i, v)
+    {
+        const char *a = json_string_value(v);
+        char *ns = cmd.s ? realloc(cmd.s, cmd.len + strlen(a) + 2) : NULL;
+        if (!ns)
+            break;
+        cmd.s = ns;
+        cmd.s[cmd.len++] = ' ';
+        memcpy(cmd.s + cmd.len, a, strlen(a) + 1);
+        cmd.len += strlen(a);
+    }
+    json_decref(args);
+    char status[128];
+    status_text(c, status, sizeof(status));
+    json_t *labels = json_object_get(c->config, "Labels");
+    const char *state = c->state == BERTH_C_EXITED && !c->finished_ns ? "created"
+                                                                      : berth_cstate_name(c->state);
+    json_t *j = json_pack(
+        "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s, s:{s:s}, s:o, s:[]}", "Id", c->id,
+        "Names", c->name, "Image", c->image_name, "ImageID", c->image_id, "Command",
+        cmd.s ? cmd.s : "", "Created", (json_int_t)(c->created_ns / 1000000000LL), "Ports",
+        "Labels", labels ? json_incref(labels) : json_object(), "State", state, "Status", status,
+        "HostConfig", "NetworkMode", network_mode(c), "NetworkSettings",
+        network_settings(c, true), "Mounts");
+    free(cmd.s);
+    if (j && size) {
+        int64_t rw = berth_rwlayer_size(cs, c);
+        _cleanup_image_ struct berth_image *img = NULL;
+        int64_t root = rw;
+        if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
+            root += img->size;
+        json_object_set_new(j, "SizeRw", json_integer(rw));
+        json_object_set_new(j, "SizeRootFs", json_integer(root));
+    }
+    return j;
+}
