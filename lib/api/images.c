@@ -14,6 +14,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "container/container.h"
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "daemon/daemon.h"
@@ -420,6 +421,39 @@ remove_image(struct berth_daemon *d, const char *name, bool force, bool noprune,
     if (!by_id && berth_reference_parse(name, false, &ref, NULL) < 0)
         by_id = true;
     size_t ntags = berth_strv_len(img->tags);
+    /* an image that containers use: 409, or with force only untagged (moby) */
+    char user[65] = "";
+    int running_users = 0, users = 0;
+    if (d->containers) {
+        berth_containers_lock(d->containers);
+        running_users = berth_containers_using_image(d->containers, img->id, true, user);
+        if (!running_users)
+            users = berth_containers_using_image(d->containers, img->id, false, user);
+        berth_containers_unlock(d->containers);
+    }
+    bool last_tag = !by_id && ntags <= 1, keep = false;
+    if ((running_users || users) && (by_id || last_tag)) {
+        char s[13], cs[13];
+        short_id(img->id, s);
+        short_id(user, cs);
+        if (by_id && (running_users || !force)) {
+            berth_image_free(img);
+            return berth_error_setq(err, EEXIST,
+                                    "conflict: unable to delete %s (%s) - image is being used by "
+                                    "%s container %s",
+                                    s, running_users ? "cannot be forced" : "must be forced",
+                                    running_users ? "running" : "stopped", cs);
+        }
+        if (!by_id && !force) {
+            _cleanup_free_ char *fam = berth_reference_familiar(ref);
+            berth_image_free(img);
+            return berth_error_setq(err, EEXIST,
+                                    "conflict: unable to remove repository reference \"%s\" "
+                                    "(must force) - container %s is using its referenced image %s",
+                                    fam ? fam : name, cs, s);
+        }
+        keep = true; /* forced: the tags go, the image stays for its containers */
+    }
     if (by_id && ntags > 1 && !force) {
         char s[13];
         short_id(img->id, s);
@@ -439,7 +473,7 @@ remove_image(struct berth_daemon *d, const char *name, bool force, bool noprune,
         json_array_append_new(out, json_pack("{s:s}", "Untagged", fam));
         berth_events_publish(d->events, "image", "untag", img->id, NULL,
                              json_pack("{s:s}", "name", fam));
-        if (ntags > 1 || noprune) {
+        if (ntags > 1 || noprune || keep) {
             berth_image_free(img);
             return 0;
         }
@@ -454,6 +488,10 @@ remove_image(struct berth_daemon *d, const char *name, bool force, bool noprune,
             berth_events_publish(d->events, "image", "untag", img->id, NULL,
                                  json_pack("{s:s}", "name", fam));
         }
+    }
+    if (keep) {
+        berth_image_free(img);
+        return 0;
     }
     char **deleted = NULL;
     r = berth_store_delete_image(d->store, img->id, true, &deleted, err);

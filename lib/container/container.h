@@ -90,9 +90,9 @@ int berth_containers_all(struct berth_containers *cs, struct berth_container ***
 /* Reference counting across unlocked work. */
 void berth_container_ref(struct berth_container *c);
 void berth_container_unref(struct berth_containers *cs, struct berth_container *c);
-/* Number of containers using an image (for rmi). */
+/* Number of containers using an image (for rmi); ret_id (may be NULL, 65 bytes) gets one. */
 int berth_containers_using_image(struct berth_containers *cs, const char *image_id,
-                                 bool running_only);
+                                 bool running_only, char *ret_id);
 
 /* Creates a record: body is the POST /containers/create body; name may be NULL. */
 int berth_container_create(struct berth_containers *cs, const char *name,
@@ -127,6 +127,18 @@ struct json_t *berth_container_list_json(struct berth_containers *cs,
 /* Publishes a container event (attach, detach, ...) with moby's attributes (lock held). */
 void berth_container_publish(struct berth_containers *cs, const struct berth_container *c,
                              const char *action);
+
+/* The writable layer: upper (overlay2's changes; vfs: NULL) and merged (the root filesystem
+ * while mounted; vfs: always). Either may be NULL on allocation failure. */
+char *berth_container_upper_dir(struct berth_containers *cs, const struct berth_container *c);
+char *berth_container_merged_dir(struct berth_containers *cs, const struct berth_container *c);
+/* Mounts the root filesystem if it is not (for cp/export/diff on a stopped container); the
+ * caller unmounts with berth_container_rootfs_put when the container is not running. */
+int berth_container_rootfs_get(struct berth_containers *cs, const struct berth_container *c,
+                               char **ret_merged, struct berth_error **err);
+void berth_container_rootfs_put(struct berth_containers *cs, const struct berth_container *c);
+/* The storage driver ("overlay2" or "vfs"). */
+const char *berth_containers_driver(struct berth_containers *cs);
 
 /* Paths. */
 char *berth_container_dir(struct berth_containers *cs, const char *id);

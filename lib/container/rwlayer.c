@@ -197,3 +197,35 @@ berth_rwlayer_size(struct berth_containers *cs, const struct berth_container *c)
         return 0;
     return walk_total;
 }
+
+char *
+berth_container_upper_dir(struct berth_containers *cs, const struct berth_container *c)
+{
+    return is_vfs(cs) ? NULL : rw_path(cs, c->id, "upper");
+}
+
+char *
+berth_container_merged_dir(struct berth_containers *cs, const struct berth_container *c)
+{
+    return rw_path(cs, c->id, "merged");
+}
+
+int
+berth_container_rootfs_get(struct berth_containers *cs, const struct berth_container *c,
+                           char **ret_merged, struct berth_error **err)
+{
+    return berth_rwlayer_mount(cs, c, ret_merged, err);
+}
+
+void
+berth_container_rootfs_put(struct berth_containers *cs, const struct berth_container *c)
+{
+    if (c->state != BERTH_C_RUNNING && c->state != BERTH_C_PAUSED && !c->busy)
+        berth_rwlayer_unmount(cs, c);
+}
+
+const char *
+berth_containers_driver(struct berth_containers *cs)
+{
+    return cs->daemon->driver;
+}

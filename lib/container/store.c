@@ -341,7 +341,7 @@ berth_containers_find(struct berth_containers *cs, const char *ref, struct berth
 
 int
 berth_containers_using_image(struct berth_containers *cs, const char *image_id,
-                             bool running_only)
+                             bool running_only, char *ret_id)
 {
     int n = 0;
     for (size_t i = 0; i < cs->n; i++) {
@@ -351,7 +351,8 @@ berth_containers_using_image(struct berth_containers *cs, const char *image_id,
         if (running_only && c->state != BERTH_C_RUNNING && c->state != BERTH_C_PAUSED &&
             c->state != BERTH_C_RESTARTING)
             continue;
-        n++;
+        if (n++ == 0 && ret_id)
+            memcpy(ret_id, c->id, 65);
     }
     return n;
 }
