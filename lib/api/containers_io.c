@@ -26,8 +26,8 @@ containers_of(struct berth_http_request *req)
     return ((struct berth_daemon *)req->app)->containers;
 }
 
-static const char *
-stream_type(struct berth_http_request *req, bool tty)
+const char *
+berth_api_stream_type(struct berth_http_request *req, bool tty)
 {
     if (berth_http_version_below(req, 1, 42) || tty)
         return "application/vnd.docker.raw-stream";
@@ -208,9 +208,8 @@ struct attach {
     char id[65];
     char *run_dir;
     char *log_path;
-    bool tty, want_in, want_out, want_err, stdin_once, logs, stream;
-    unsigned char detach[16];
-    size_t detach_len;
+    bool want_out, want_err, logs, stream;
+    struct berth_proxy px;
 };
 
 static void
@@ -246,7 +245,7 @@ static int
 attach_monitor(struct attach *a, int client_fd)
 {
     struct berth_containers *cs = a->cs;
-    struct berth_attach_waiter w = {.monitor_fd = -1, .want_in = a->want_in,
+    struct berth_attach_waiter w = {.monitor_fd = -1, .want_in = a->px.want_in,
                                     .want_out = a->want_out, .want_err = a->want_err};
     berth_containers_lock(cs);
     struct berth_container *c;
@@ -259,7 +258,7 @@ attach_monitor(struct attach *a, int client_fd)
         berth_containers_unlock(cs);
         int fd = -1;
         struct berth_error *err = NULL;
-        if (berth_monitor_attach_connect(a->run_dir, a->want_in, a->want_out, a->want_err, &fd,
+        if (berth_monitor_attach_connect(a->run_dir, a->px.want_in, a->want_out, a->want_err, &fd,
                                          &err) < 0)
             berth_error_free(err);
         berth_containers_lock(cs);
@@ -320,40 +319,27 @@ forward_output(struct deframe *d, bool tty, int out_fd, const unsigned char *buf
 /* Input from the client: returns how many bytes to pass on before a complete detach sequence
  * (then *detached), holding a partial sequence across reads as moby does. */
 static size_t
-scan_detach(const struct attach *a, size_t *matched, const unsigned char *buf, size_t n,
+scan_detach(const struct berth_proxy *px, size_t *matched, const unsigned char *buf, size_t n,
             bool *detached)
 {
-    for (size_t i = 0; i < n && a->detach_len; i++) {
-        if (buf[i] == a->detach[*matched]) {
-            if (++*matched == a->detach_len) {
+    for (size_t i = 0; i < n && px->detach_len; i++) {
+        if (buf[i] == px->detach[*matched]) {
+            if (++*matched == px->detach_len) {
                 *detached = true;
-                return i + 1 >= a->detach_len ? i + 1 - a->detach_len : 0;
+                return i + 1 >= px->detach_len ? i + 1 - px->detach_len : 0;
             }
         } else {
-            *matched = buf[i] == a->detach[0] ? 1 : 0;
+            *matched = buf[i] == px->detach[0] ? 1 : 0;
         }
     }
     return n;
 }
 
-static void
-attach_run(void *cls, int fd, const char *extra, size_t extra_len)
+void
+berth_api_proxy_streams(const struct berth_proxy *px, int fd, int mon, const char *extra,
+                        size_t extra_len)
 {
-    struct attach *a = cls;
-    if (a->logs) {
-        struct replay r = {.fd = fd, .tty = a->tty};
-        struct berth_log_read_opts o = {.path = a->log_path, .want_stdout = a->want_out,
-                                        .want_stderr = a->want_err, .tail = -1};
-        struct berth_error *err = NULL;
-        if (berth_log_read(&o, replay_entry, NULL, &r, &err) < 0)
-            berth_error_free(err);
-    }
-    if (!a->stream)
-        return;
-    _cleanup_close_ int mon = attach_monitor(a, fd);
-    if (mon < 0)
-        return;
-    bool in_open = a->want_in;
+    bool in_open = px->want_in;
     if (in_open && extra_len && berth_write_all(mon, extra, extra_len) < 0)
         return;
     struct deframe d = {0};
@@ -373,7 +359,7 @@ attach_run(void *cls, int fd, const char *extra, size_t extra_len)
                 continue;
             if (n <= 0)
                 break; /* the process exited and its output is drained */
-            if (forward_output(&d, a->tty, fd, buf, (size_t)n) < 0)
+            if (forward_output(&d, px->tty, fd, buf, (size_t)n) < 0)
                 break;
         }
         if (p[1].revents & (POLLHUP | POLLERR) && !(p[1].revents & POLLIN))
@@ -384,19 +370,39 @@ attach_run(void *cls, int fd, const char *extra, size_t extra_len)
                 continue;
             if (n <= 0) {
                 in_open = false;
-                if (a->tty || !a->stdin_once)
-                    break; /* moby: the session ends; the container keeps its stdin */
+                if (!px->close_stdin_on_eof)
+                    break; /* moby: the session ends; the process keeps its stdin */
                 shutdown(mon, SHUT_WR); /* the monitor closes the process's stdin */
                 continue;
             }
             bool detached = false;
-            size_t pass = scan_detach(a, &matched, buf, (size_t)n, &detached);
+            size_t pass = scan_detach(px, &matched, buf, (size_t)n, &detached);
             if (pass && berth_write_all(mon, buf, pass) < 0)
                 break;
             if (detached)
                 break;
         }
     }
+}
+
+static void
+attach_run(void *cls, int fd, const char *extra, size_t extra_len)
+{
+    struct attach *a = cls;
+    if (a->logs) {
+        struct replay r = {.fd = fd, .tty = a->px.tty};
+        struct berth_log_read_opts o = {.path = a->log_path, .want_stdout = a->want_out,
+                                        .want_stderr = a->want_err, .tail = -1};
+        struct berth_error *err = NULL;
+        if (berth_log_read(&o, replay_entry, NULL, &r, &err) < 0)
+            berth_error_free(err);
+    }
+    if (!a->stream)
+        return;
+    _cleanup_close_ int mon = attach_monitor(a, fd);
+    if (mon < 0)
+        return;
+    berth_api_proxy_streams(&a->px, fd, mon, extra, extra_len);
 }
 
 void
@@ -410,8 +416,8 @@ berth_api_container_attach(struct berth_http_request *req)
     }
     a->cs = cs;
     const char *keys = berth_http_query(req, "detachKeys");
-    if (berth_detach_keys_parse(keys && *keys ? keys : "ctrl-p,ctrl-q", a->detach,
-                                sizeof(a->detach), &a->detach_len) < 0) {
+    if (berth_detach_keys_parse(keys && *keys ? keys : "ctrl-p,ctrl-q", a->px.detach,
+                                sizeof(a->px.detach), &a->px.detach_len) < 0) {
         free(a);
         berth_http_reply_error(req, 400, "Invalid detach keys (%s) provided", keys);
         return;
@@ -442,10 +448,12 @@ berth_api_container_attach(struct berth_http_request *req)
         return;
     }
     memcpy(a->id, c->id, sizeof(a->id));
-    a->tty = json_is_true(json_object_get(c->config, "Tty"));
+    a->px.tty = json_is_true(json_object_get(c->config, "Tty"));
     bool open_stdin = json_is_true(json_object_get(c->config, "OpenStdin"));
-    a->stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
-    a->want_in = open_stdin && berth_http_query_bool(req, "stdin", false);
+    bool stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
+    a->px.want_in = open_stdin && berth_http_query_bool(req, "stdin", false);
+    /* moby: non-tty StdinOnce sessions close the container's stdin at the client's EOF */
+    a->px.close_stdin_on_eof = !a->px.tty && stdin_once;
     a->want_out = berth_http_query_bool(req, "stdout", false);
     a->want_err = berth_http_query_bool(req, "stderr", false);
     a->logs = berth_http_query_bool(req, "logs", false);
@@ -459,7 +467,8 @@ berth_api_container_attach(struct berth_http_request *req)
         berth_http_reply_error(req, 500, "out of memory");
         return;
     }
-    berth_http_reply_hijack(req, stream_type(req, a->tty), attach_run, a, attach_free);
+    berth_http_reply_hijack(req, berth_api_stream_type(req, a->px.tty), attach_run, a,
+                            attach_free);
 }
 
 /* ---- logs ---- */
@@ -655,5 +664,5 @@ berth_api_container_logs(struct berth_http_request *req)
         return;
     }
     l->thread_started = true;
-    berth_http_reply_stream(req, 200, stream_type(req, l->tty), logs_produce, l, logs_free);
+    berth_http_reply_stream(req, 200, berth_api_stream_type(req, l->tty), logs_produce, l, logs_free);
 }

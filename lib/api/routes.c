@@ -35,7 +35,11 @@ static const struct berth_route routes[] = {
     {"POST", "/containers/", "/resize", true, BERTH_BODY_NONE, berth_api_container_resize},
     {"POST", "/containers/", "/attach", true, BERTH_BODY_NONE, berth_api_container_attach},
     {"GET", "/containers/", "/logs", true, BERTH_BODY_NONE, berth_api_container_logs},
+    {"POST", "/containers/", "/exec", true, BERTH_BODY_JSON, berth_api_exec_create},
     {"DELETE", "/containers/", NULL, true, BERTH_BODY_NONE, berth_api_container_delete},
+    {"POST", "/exec/", "/start", true, BERTH_BODY_JSON, berth_api_exec_start},
+    {"POST", "/exec/", "/resize", true, BERTH_BODY_NONE, berth_api_exec_resize},
+    {"GET", "/exec/", "/json", true, BERTH_BODY_NONE, berth_api_exec_inspect},
 };
 
 const struct berth_route *

@@ -2,6 +2,7 @@
 #ifndef BERTH_API_ROUTES_H
 #define BERTH_API_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "http/server.h"
@@ -59,6 +60,23 @@ void berth_api_container_wait(struct berth_http_request *req);
 void berth_api_container_resize(struct berth_http_request *req);
 void berth_api_container_attach(struct berth_http_request *req);
 void berth_api_container_logs(struct berth_http_request *req);
+/* exec.c */
+void berth_api_exec_create(struct berth_http_request *req);
+void berth_api_exec_start(struct berth_http_request *req);
+void berth_api_exec_inspect(struct berth_http_request *req);
+void berth_api_exec_resize(struct berth_http_request *req);
+
+/* The hijacked session's pump between the client and a monitor attach connection: output
+ * frames forwarded (payloads only for a tty), input with detach keys, the client's EOF either
+ * ending the session or closing the process's stdin. */
+struct berth_proxy {
+    bool tty, want_in, close_stdin_on_eof;
+    unsigned char detach[16];
+    size_t detach_len;
+};
+void berth_api_proxy_streams(const struct berth_proxy *px, int client_fd, int monitor_fd,
+                             const char *extra, size_t extra_len);
+const char *berth_api_stream_type(struct berth_http_request *req, bool tty);
 /* "ctrl-p,ctrl-q" to bytes (moby's detach key syntax). */
 int berth_detach_keys_parse(const char *s, unsigned char *out, size_t max, size_t *ret_len);
 

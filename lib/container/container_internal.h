@@ -31,6 +31,7 @@ struct berth_containers {
     int epfd, wake_fd;
     pthread_t watcher;
     bool watcher_running, closing;
+    void *execs; /* exec.c's list */
 };
 
 void berth_container_free(struct berth_container *c);

@@ -7,6 +7,7 @@
 
 #include "client/format.h"
 #include "container/container_internal.h"
+#include "container/exec.h"
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "daemon/daemon.h"
@@ -100,12 +101,13 @@ berth_container_inspect_json(struct berth_containers *cs, const struct berth_con
                         "WorkDir", work, "Name", "overlay2");
     json_t *j = json_pack(
         "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, "
-        "s:n, s:O, s:o, s:[], s:O, s:o}",
+        "s:o, s:O, s:o, s:[], s:O, s:o}",
         "Id", c->id, "Created", time_json(c->created_ns), "Path", path ? path : "", "Args", args, "State",
         state, "Image", c->image_id, "ResolvConfPath", p_resolv, "HostnamePath", p_hostname,
         "HostsPath", p_hosts, "LogPath", log ? log : "", "Name", c->name, "RestartCount",
         c->restart_count, "Driver", vfs ? "vfs" : "overlay2", "Platform", "linux", "MountLabel",
-        "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", "HostConfig", c->host_config,
+        "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", berth_execs_of(cs, c->id),
+        "HostConfig", c->host_config,
         "GraphDriver", graph, "Mounts", "Config", c->config, "NetworkSettings",
         network_settings(c, false));
     if (j && size) {

@@ -15,6 +15,7 @@
 
 #include "container/container_internal.h"
 #include "container/etc_files.h"
+#include "container/exec.h"
 #include "container/monitor_client.h"
 #include "container/spec_gen.h"
 #include "core/cleanup.h"
@@ -378,6 +379,7 @@ berth_containers_close(struct berth_containers *cs)
         pthread_join(cs->watcher, NULL);
     }
     for (size_t i = 0; i < cs->n; i++) {
+        berth_execs_drop_container(cs, cs->all[i]->id);
         cs->all[i]->removed = true;
         if (--cs->all[i]->refs == 0)
             berth_container_free(cs->all[i]);
@@ -998,6 +1000,7 @@ remove_locked(struct berth_containers *cs, struct berth_container *c, struct ber
     }
     for (struct berth_attach_waiter *w = c->waiters; w; w = w->next)
         w->cancelled = true;
+    berth_execs_drop_container(cs, c->id);
     berth_container_event(cs, c, "destroy", NULL, NULL);
     berth_containers_table_remove(cs, c);
     berth_containers_changed(cs);
