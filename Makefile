@@ -30,6 +30,13 @@ CFLAGS_ALL := $(CFLAGS_BASE) $(CFLAGS)
 # the rest dynamically
 RUNTIME_LIBS := -lseccomp -ljansson -lcap
 LIBS := -lmicrohttpd -lgnutls -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lpthread
+# the daemon: its big libraries linked statically, so that only the pages it touches are resident
+# (idle VmRSS 10.7 -> 7.8 MB); --gc-sections drops the libarchive formats it never names (xar
+# would need libxml2 and ICU). libmicrohttpd stays dynamic: Debian's needs GnuTLS, whose
+# p11-kit and libunistring have no static libraries.
+BERTHD_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lsqlite3 -lcrypto -ljansson -lseccomp \
+	-lcap -llzma -lzstd -lbz2 -lz -lnettle -Wl,-Bdynamic -lmicrohttpd -lgnutls -l:liblz4.so.1 \
+	-lpthread -ldl -lm
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -63,7 +70,7 @@ $(B)/berth-init: $(B)/src/berth-init/main.o $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) $(STATIC) -o $@ $^ $(LDFLAGS)
 
 $(B)/berthd: $(B)/src/berthd/main.o $(B)/libberth.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(BERTHD_LIBS) $(LDFLAGS)
 
 $(B)/berth: $(B)/src/berth/main.o $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)

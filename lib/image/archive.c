@@ -23,7 +23,8 @@
 #include "image/reference.h"
 #include "image/store.h"
 
-static int add_layer_progress(struct berth_store *store, const char *parent, int fd,
+static int add_layer_progress(struct berth_store *store, const char *parent,
+                              struct berth_layer_input *in, const char *expected_diff,
                               const struct berth_progress *progress, const char *id,
                               const char *status, char chain[72], char diff[72],
                               struct berth_error **err);
@@ -89,8 +90,9 @@ berth_archive_import(struct berth_store *store, int fd, const char *const *chang
         return r;
     }
     char chain[72], diff[72];
-    if ((r = add_layer_progress(store, NULL, fd, progress, "", "Importing", chain, diff, err)) <
-        0) {
+    struct berth_layer_input in = {.fd = fd, .length = -1};
+    if ((r = add_layer_progress(store, NULL, &in, NULL, progress, "", "Importing", chain, diff,
+                                err)) < 0) {
         json_decref(cfg_obj);
         return berth_error_wrap(err, "import");
     }
@@ -103,63 +105,32 @@ berth_archive_import(struct berth_store *store, int fd, const char *const *chang
                                        message && *message ? message : comment, ret_id, err);
 }
 
-/* ---- progress: a pump thread copies the input into a pipe and counts ---- */
+/* ---- progress ---- */
 
-struct pump {
-    int in, out;
-    int64_t total;
+struct layer_progress {
     const struct berth_progress *progress;
     const char *id, *status;
 };
 
-static void *
-pump_main(void *arg)
+static void
+layer_progress_fn(void *cls, int64_t done, int64_t total)
 {
-    struct pump *p = arg;
-    char buf[1 << 16];
-    int64_t done = 0, reported = 0;
-    ssize_t n;
-    while ((n = read(p->in, buf, sizeof(buf))) > 0) {
-        if (berth_write_all(p->out, buf, (size_t)n) < 0)
-            break; /* the reader stopped (an error): nothing more to do */
-        done += n;
-        if (done - reported >= (1 << 20) || done == p->total) {
-            p->progress->fn(p->progress->cls, p->id, p->status, done, p->total);
-            reported = done;
-        }
-    }
-    close(p->out);
-    return NULL;
+    struct layer_progress *p = cls;
+    p->progress->fn(p->progress->cls, p->id, p->status, done, total);
 }
 
-/* Adds a layer from fd, reporting progress as it is read when progress is given. */
+/* Adds a layer from in, reporting progress as it is read when progress is given. */
 static int
-add_layer_progress(struct berth_store *store, const char *parent, int fd,
-                   const struct berth_progress *progress, const char *id, const char *status,
-                   char chain[72], char diff[72], struct berth_error **err)
+add_layer_progress(struct berth_store *store, const char *parent, struct berth_layer_input *in,
+                   const char *expected_diff, const struct berth_progress *progress, const char *id,
+                   const char *status, char chain[72], char diff[72], struct berth_error **err)
 {
-    struct stat st;
-    if (!progress || !progress->fn || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return berth_store_add_layer(store, parent, fd, chain, diff, err);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return berth_error_set(err, errno, "pipe");
-    struct pump pump = {.in = fd,
-                        .out = p[1],
-                        .total = st.st_size,
-                        .progress = progress,
-                        .id = id,
-                        .status = status};
-    progress->fn(progress->cls, id, status, 0, st.st_size);
-    pthread_t t;
-    if (pthread_create(&t, NULL, pump_main, &pump) != 0) {
-        close(p[0]), close(p[1]);
-        return berth_store_add_layer(store, parent, fd, chain, diff, err);
+    struct layer_progress lp = {.progress = progress, .id = id, .status = status};
+    if (progress && progress->fn) {
+        in->progress = layer_progress_fn;
+        in->cls = &lp;
     }
-    int r = berth_store_add_layer(store, parent, p[0], chain, diff, err);
-    close(p[0]); /* a pump still writing gets EPIPE and ends */
-    pthread_join(t, NULL);
-    return r;
+    return berth_store_add_layer_input(store, parent, in, expected_diff, chain, diff, err);
 }
 
 /* ---- the default image ---- */
@@ -306,14 +277,84 @@ berth_default_image_create(struct berth_store *store, const char *busybox_path, 
 
 /* ---- load ---- */
 
-/* Unpacks the outer tarball's regular files, directories and symlinks into dir, every path
- * resolved inside dir (the files are then read through berth_open_in_root as well). */
-static int
-unpack_outer(int fd, const char *dir, struct berth_error **err)
+/* The work directory of a load:
+ *   tree/    the outer tarball's directories, symlinks and regular files
+ *   body     a hard link to the tarball itself, when it is a plain tar in a file on this
+ *            filesystem (the request body spooled by the daemon): then tree/'s regular files
+ *            are empty placeholders and
+ *   ranges   says where each one's data is in body: "<inode> <offset> <length>" lines.
+ * So a layer is read once, from the body, straight into the store (no copy of the outer
+ * tarball's data); the metadata (manifest.json, configs) is read from the body the same way.
+ * A compressed tarball, or one in a pipe or on another filesystem, is unpacked into tree/. */
+#define WORK_TREE "tree"
+#define WORK_BODY "body"
+#define WORK_RANGES "ranges"
+
+struct range {
+    ino_t ino;
+    int64_t offset, length;
+    int refs; /* layer references still to load (the last one may discard the range) */
+};
+
+struct load_ctx {
+    int root; /* tree/ */
+    int body; /* -1: no body, every file holds its data */
+    struct range *ranges;
+    size_t n_ranges;
+};
+
+/* Links the tarball fd into dir as WORK_BODY; false when it cannot be (not a regular file,
+ * another filesystem, compressed). */
+static bool
+link_body(int fd, int dir_fd)
 {
-    _cleanup_close_ int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (linkat(fd, "", dir_fd, WORK_BODY, AT_EMPTY_PATH) == 0)
+        return true;
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, dir_fd, WORK_BODY, AT_SYMLINK_FOLLOW) == 0;
+}
+
+/* The data of the current entry stays in the body: checks that it really is at offset (the
+ * first bytes, against what libarchive reads), then skips it. 1: placeholder, 0: copy it. */
+static int
+entry_in_body(struct archive *a, int fd, int64_t offset, int64_t size, char *first,
+              size_t *ret_first_len)
+{
+    char check[512];
+    size_t n = size < (int64_t)sizeof(check) ? (size_t)size : sizeof(check);
+    la_ssize_t got = archive_read_data(a, first, n);
+    if (got < 0 || (size_t)got != n)
+        return -1;
+    *ret_first_len = n;
+    if (pread(fd, check, n, offset) != (ssize_t)n || memcmp(check, first, n) != 0)
+        return 0;
+    return 1;
+}
+
+/* Unpacks (or, with a body, indexes) the outer tarball into work_dir/tree, every path resolved
+ * inside it (the files are then read through berth_open_in_root as well). */
+static int
+unpack_outer(int fd, int work_fd, struct berth_error **err)
+{
+    if (mkdirat(work_fd, WORK_TREE, 0700) < 0)
+        return berth_error_set(err, errno, "mkdir");
+    _cleanup_close_ int root = openat(work_fd, WORK_TREE, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
-        return berth_error_set(err, errno, "open %s", dir);
+        return berth_error_set(err, errno, "open work directory");
+    bool body = link_body(fd, work_fd);
+    _cleanup_fclose_ FILE *ranges = NULL;
+    if (body) {
+        int rfd = openat(work_fd, WORK_RANGES, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (rfd < 0 || !(ranges = fdopen(rfd, "w"))) {
+            if (rfd >= 0)
+                close(rfd);
+            return berth_error_set(err, errno, "create ranges");
+        }
+    }
     struct archive *a = archive_read_new();
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
@@ -324,7 +365,14 @@ unpack_outer(int fd, const char *dir, struct berth_error **err)
     }
     struct archive_entry *e;
     int ar;
+    bool first_entry = true;
     while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        if (first_entry && body && archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) {
+            /* compressed: offsets in the file mean nothing, the data is copied */
+            body = false;
+            (void)unlinkat(work_fd, WORK_BODY, 0);
+        }
+        first_entry = false;
         const char *name = archive_entry_pathname(e);
         if (!name || !*name)
             continue;
@@ -358,12 +406,40 @@ unpack_outer(int fd, const char *dir, struct berth_error **err)
             continue;
         }
         if (type != AE_IFREG)
-            continue; /* an image archive holds nothing else */
+            continue;                  /* an image archive holds nothing else */
+        (void)unlinkat(pdir, base, 0); /* a name met twice: the last one counts, as tar does */
         _cleanup_close_ int out =
-            openat(pdir, base, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+            openat(pdir, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0) {
             r = berth_error_set(err, errno, "tar entry \"%s\"", name);
             goto out;
+        }
+        int64_t size = archive_entry_size(e);
+        if (body && size > 0 && archive_entry_sparse_count(e) == 0) {
+            int64_t offset = archive_filter_bytes(a, 0);
+            char first[512];
+            size_t first_len = 0;
+            int in_body = entry_in_body(a, fd, offset, size, first, &first_len);
+            if (in_body < 0) {
+                r = berth_error_setq(err, EINVAL, "invalid tar file: entry \"%s\": %s", name,
+                                     archive_error_string(a));
+                goto out;
+            }
+            struct stat st;
+            if (in_body && fstat(out, &st) == 0) {
+                fprintf(ranges, "%llu %lld %lld\n", (unsigned long long)st.st_ino,
+                        (long long)offset, (long long)size);
+                if (archive_read_data_skip(a) != ARCHIVE_OK) {
+                    r = berth_error_setq(err, EINVAL, "invalid tar file: entry \"%s\": %s", name,
+                                         archive_error_string(a));
+                    goto out;
+                }
+                continue;
+            }
+            if (berth_write_all(out, first, first_len) < 0) {
+                r = berth_error_set(err, errno, "tar entry \"%s\"", name);
+                goto out;
+            }
         }
         if (archive_read_data_into_fd(a, out) != ARCHIVE_OK) {
             r = berth_error_setq(err, EINVAL, "invalid tar file: entry \"%s\": %s", name,
@@ -373,26 +449,100 @@ unpack_outer(int fd, const char *dir, struct berth_error **err)
     }
     if (ar != ARCHIVE_EOF)
         r = berth_error_setq(err, EINVAL, "invalid tar file: %s", archive_error_string(a));
+    if (r == 0 && ranges && fflush(ranges) != 0)
+        r = berth_error_set(err, errno, "write ranges");
 out:
     archive_read_free(a);
     return r;
 }
 
-static int
-read_text_in(int root, const char *path, char **ret, size_t *ret_len, struct berth_error **err)
+static void
+load_ctx_clear(struct load_ctx *c)
 {
-    _cleanup_close_ int fd = berth_open_in_root(root, path, O_RDONLY, 0);
-    if (fd < 0)
-        return berth_error_set(err, -fd, "invalid archive: %s", path);
-    return berth_read_fd(fd, path, METADATA_MAX, ret, ret_len, err);
+    if (c->root >= 0)
+        close(c->root);
+    if (c->body >= 0)
+        close(c->body);
+    free(c->ranges);
 }
 
 static int
-read_json_in(int root, const char *path, json_t **ret, struct berth_error **err)
+load_ctx_open(struct load_ctx *c, const char *work_dir, struct berth_error **err)
+{
+    *c = (struct load_ctx){.root = -1, .body = -1};
+    _cleanup_close_ int work = open(work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (work < 0)
+        return berth_error_set(err, errno, "open %s", work_dir);
+    c->root = openat(work, WORK_TREE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->root < 0)
+        return berth_error_set(err, errno, "open %s/" WORK_TREE, work_dir);
+    c->body = openat(work, WORK_BODY, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (c->body < 0)
+        return errno == ENOENT ? 0 : berth_error_set(err, errno, "open %s/" WORK_BODY, work_dir);
+    int rfd = openat(work, WORK_RANGES, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_fclose_ FILE *f = rfd >= 0 ? fdopen(rfd, "r") : NULL;
+    if (!f) {
+        if (rfd >= 0)
+            close(rfd);
+        return berth_error_set(err, errno, "open %s/" WORK_RANGES, work_dir);
+    }
+    unsigned long long ino;
+    long long off, len;
+    while (fscanf(f, "%llu %lld %lld", &ino, &off, &len) == 3) {
+        struct range *n = realloc(c->ranges, (c->n_ranges + 1) * sizeof(*n));
+        if (!n)
+            return berth_error_set(err, ENOMEM, "load");
+        c->ranges = n;
+        c->ranges[c->n_ranges++] = (struct range){.ino = (ino_t)ino, .offset = off, .length = len};
+    }
+    return 0;
+}
+
+/* The range holding the data of the file open as fd, or NULL (the file holds it). */
+static struct range *
+range_of(struct load_ctx *c, int fd)
+{
+    struct stat st;
+    if (c->body < 0 || fstat(fd, &st) < 0 || st.st_size != 0)
+        return NULL;
+    for (size_t i = 0; i < c->n_ranges; i++)
+        if (c->ranges[i].ino == st.st_ino)
+            return &c->ranges[i];
+    return NULL;
+}
+
+static int
+read_text_in(struct load_ctx *c, const char *path, char **ret, size_t *ret_len,
+             struct berth_error **err)
+{
+    _cleanup_close_ int fd = berth_open_in_root(c->root, path, O_RDONLY, 0);
+    if (fd < 0)
+        return berth_error_set(err, -fd, "invalid archive: %s", path);
+    struct range *rg = range_of(c, fd);
+    if (!rg)
+        return berth_read_fd(fd, path, METADATA_MAX, ret, ret_len, err);
+    if (rg->length > METADATA_MAX)
+        return berth_error_setq(err, EFBIG, "invalid archive: %s is larger than %u bytes", path,
+                                METADATA_MAX);
+    char *buf = malloc((size_t)rg->length + 1);
+    if (!buf)
+        return berth_error_set(err, ENOMEM, "read %s", path);
+    if (pread(c->body, buf, (size_t)rg->length, rg->offset) != (ssize_t)rg->length) {
+        free(buf);
+        return berth_error_setq(err, EIO, "invalid archive: cannot read %s", path);
+    }
+    buf[rg->length] = '\0';
+    *ret = buf;
+    *ret_len = (size_t)rg->length;
+    return 0;
+}
+
+static int
+read_json_in(struct load_ctx *c, const char *path, json_t **ret, struct berth_error **err)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
-    int r = read_text_in(root, path, &text, &len, err);
+    int r = read_text_in(c, path, &text, &len, err);
     if (r < 0)
         return r;
     json_error_t jerr;
@@ -402,36 +552,82 @@ read_json_in(int root, const char *path, json_t **ret, struct berth_error **err)
     return 0;
 }
 
-/* Adds the layers (paths inside root, base first) and the config; tags the image. */
+/* Counts the layer references of a manifest.json (so the last one may discard its range). */
+static void
+count_layer_refs(struct load_ctx *c, json_t *manifest)
+{
+    size_t i, j;
+    json_t *m, *l;
+    json_array_foreach(manifest, i, m)
+    {
+        json_array_foreach(json_object_get(m, "Layers"), j, l)
+        {
+            if (!json_is_string(l))
+                continue;
+            _cleanup_close_ int fd = berth_open_in_root(c->root, json_string_value(l), O_RDONLY, 0);
+            struct range *rg = fd >= 0 ? range_of(c, fd) : NULL;
+            if (rg)
+                rg->refs++;
+        }
+    }
+}
+
+/* Adds the layers (paths inside the tree, base first) and the config; tags the image. */
 static int
-load_image(struct berth_store *store, int root, const char *config_path, json_t *layers,
+load_image(struct berth_store *store, struct load_ctx *c, const char *config_path, json_t *layers,
            json_t *tags, json_t *loaded, const struct berth_progress *progress,
            struct berth_error **err)
 {
+    /* the config first: its diff IDs let a layer already in the store be skipped unread */
+    _cleanup_free_ char *config = NULL;
+    size_t clen;
+    int r = read_text_in(c, config_path, &config, &clen, err);
+    if (r < 0)
+        return r;
+    json_t *cfg_json = json_loadb(config, clen, 0, NULL);
+    json_t *diff_ids = json_object_get(json_object_get(cfg_json, "rootfs"), "diff_ids");
+    if (json_array_size(diff_ids) != json_array_size(layers))
+        diff_ids = NULL;
     char parent[72] = "";
     size_t i;
     json_t *l;
     json_array_foreach(layers, i, l)
     {
-        if (!json_is_string(l))
-            return berth_error_setq(err, EINVAL, "invalid archive: a layer path is not a string");
-        _cleanup_close_ int lfd = berth_open_in_root(root, json_string_value(l), O_RDONLY, 0);
-        if (lfd < 0)
-            return berth_error_set(err, -lfd, "invalid archive: layer %s", json_string_value(l));
+        if (!json_is_string(l)) {
+            r = berth_error_setq(err, EINVAL, "invalid archive: a layer path is not a string");
+            break;
+        }
+        _cleanup_close_ int lfd = berth_open_in_root(c->root, json_string_value(l), O_RDONLY, 0);
+        if (lfd < 0) {
+            r = berth_error_set(err, -lfd, "invalid archive: layer %s", json_string_value(l));
+            break;
+        }
+        struct berth_layer_input in = {.fd = lfd, .length = -1};
+        struct range *rg = range_of(c, lfd);
+        if (rg) {
+            in = (struct berth_layer_input){
+                .fd = c->body, .offset = rg->offset, .length = rg->length};
+            /* the last reference of a spooled body's range: read once, then punched out, so
+             * that the sync after the unpack writes none of it back */
+            in.discard = rg->refs > 0 && --rg->refs == 0;
+        }
+        const char *expected = json_string_value(json_array_get(diff_ids, i));
         char chain[72], diff[72], short_id[13];
         /* docker names the row by the layer file: its digest or directory, 12 characters */
         const char *lp = json_string_value(l), *slash = strrchr(lp, '/');
         const char *name = slash && !strcmp(slash, "/layer.tar") ? lp : (slash ? slash + 1 : lp);
         snprintf(short_id, sizeof(short_id), "%.12s", name);
-        int r = add_layer_progress(store, parent[0] ? parent : NULL, lfd, progress, short_id,
-                                   "Loading layer", chain, diff, err);
-        if (r < 0)
-            return berth_error_wrap(err, "layer %s", json_string_value(l));
+        r = add_layer_progress(
+            store, parent[0] ? parent : NULL, &in,
+            berth_digest_valid(expected) && !strncmp(expected, "sha256:", 7) ? expected : NULL,
+            progress, short_id, "Loading layer", chain, diff, err);
+        if (r < 0) {
+            berth_error_wrap(err, "layer %s", json_string_value(l));
+            break;
+        }
         memcpy(parent, chain, sizeof(parent));
     }
-    _cleanup_free_ char *config = NULL;
-    size_t clen;
-    int r = read_text_in(root, config_path, &config, &clen, err);
+    json_decref(cfg_json);
     if (r < 0)
         return r;
     char id[72];
@@ -483,8 +679,9 @@ blob_path(const char *digest, char out[256])
 
 /* The OCI image layout: index.json -> manifests -> config and layers, all blobs. */
 static int
-load_oci_layout(struct berth_store *store, int root, json_t *index, struct index_walk *walk,
-                json_t *loaded, const struct berth_progress *progress, struct berth_error **err)
+load_oci_layout(struct berth_store *store, struct load_ctx *c, json_t *index,
+                struct index_walk *walk, json_t *loaded, const struct berth_progress *progress,
+                struct berth_error **err)
 {
     json_t *manifests = json_object_get(index, "manifests");
     if (!json_is_array(manifests))
@@ -499,7 +696,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, struct index
         char path[256];
         blob_path(digest, path);
         json_t *manifest = NULL;
-        int r = read_json_in(root, path, &manifest, err);
+        int r = read_json_in(c, path, &manifest, err);
         if (r < 0)
             return r;
         const char *mt = json_string_value(json_object_get(manifest, "mediaType"));
@@ -519,7 +716,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, struct index
                 r = berth_error_set(err, ENOMEM, "load");
             if (r == 0 && !seen) {
                 walk->path[walk->depth++] = digest;
-                r = load_oci_layout(store, root, manifest, walk, loaded, progress, err);
+                r = load_oci_layout(store, c, manifest, walk, loaded, progress, err);
                 walk->depth--;
             }
             json_decref(manifest);
@@ -553,7 +750,7 @@ load_oci_layout(struct berth_store *store, int root, json_t *index, struct index
         const char *name = json_string_value(json_object_get(ann, "io.containerd.image.name"));
         json_t *tags = name ? json_pack("[s]", name) : json_array();
         r = json_array_size(layers) == json_array_size(layer_descs)
-                ? load_image(store, root, cfg_path, layers, tags, loaded, progress, err)
+                ? load_image(store, c, cfg_path, layers, tags, loaded, progress, err)
                 : berth_error_setq(err, EINVAL, "invalid archive: bad layer digest in %s", digest);
         json_decref(layers);
         json_decref(tags);
@@ -580,7 +777,12 @@ berth_archive_unpack(int fd, const char *work_dir, struct berth_error **err)
     int r = berth_mkdir_p(work_dir, 0700, err);
     if (r < 0)
         return r;
-    if ((r = unpack_outer(fd, work_dir, err)) < 0)
+    _cleanup_close_ int work_fd = open(work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (work_fd < 0)
+        r = berth_error_set(err, errno, "open %s", work_dir);
+    if (r == 0)
+        r = unpack_outer(fd, work_fd, err);
+    if (r < 0)
         (void)berth_rm_rf(work_dir, NULL);
     return r;
 }
@@ -590,16 +792,14 @@ berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
                             const struct berth_progress *progress, json_t **ret_loaded,
                             struct berth_error **err)
 {
-    _cleanup_close_ int root = open(work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct load_ctx ctx;
     json_t *loaded = json_array();
-    int r = 0;
-    if (root < 0) {
-        r = berth_error_set(err, errno, "open %s", work_dir);
+    int r = load_ctx_open(&ctx, work_dir, err);
+    if (r < 0)
         goto out;
-    }
     json_t *manifest = NULL;
     struct berth_error *local = NULL;
-    r = read_json_in(root, "manifest.json", &manifest, &local);
+    r = read_json_in(&ctx, "manifest.json", &manifest, &local);
     if (r < 0 && r != -ENOENT) {
         /* a manifest.json that is there but unreadable is the error, not a missing index.json */
         pass_error(err, local);
@@ -609,6 +809,7 @@ berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
         if (!json_is_array(manifest)) {
             r = berth_error_setq(err, EINVAL, "invalid archive: manifest.json is not an array");
         } else {
+            count_layer_refs(&ctx, manifest);
             size_t i;
             json_t *m;
             json_array_foreach(manifest, i, m)
@@ -622,7 +823,7 @@ berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
                     break;
                 }
                 json_t *no_tags = json_array();
-                r = load_image(store, root, cfg, layers, json_is_array(tags) ? tags : no_tags,
+                r = load_image(store, &ctx, cfg, layers, json_is_array(tags) ? tags : no_tags,
                                loaded, progress, err);
                 json_decref(no_tags);
                 if (r < 0)
@@ -634,7 +835,7 @@ berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
         berth_error_free(local);
         local = NULL;
         json_t *index = NULL;
-        r = read_json_in(root, "index.json", &index, &local);
+        r = read_json_in(&ctx, "index.json", &index, &local);
         if (r == -ENOENT) {
             berth_error_free(local);
             r = berth_error_setq(err, EINVAL,
@@ -643,12 +844,13 @@ berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
             pass_error(err, local);
         } else {
             struct index_walk walk = {.depth = 0};
-            r = load_oci_layout(store, root, index, &walk, loaded, progress, err);
+            r = load_oci_layout(store, &ctx, index, &walk, loaded, progress, err);
             berth_strv_free(walk.seen);
         }
         json_decref(index);
     }
 out:
+    load_ctx_clear(&ctx);
     (void)berth_rm_rf(work_dir, NULL);
     if (r < 0) {
         json_decref(loaded);
