@@ -84,13 +84,14 @@ print_help(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
         sorted[i] = &opts[i];
     qsort(sorted, nopts, sizeof(*sorted), cmp_opt);
     /* pflag's FlagUsages: descriptions start 3 columns after the longest flag */
-    char lines[32][96];
-    size_t maxlen = 0, n = nopts < 32 ? nopts : 32;
+    char lines[128][96];
+    size_t maxlen = 0, n = nopts < 128 ? nopts : 128;
     for (size_t i = 0; i < n; i++) {
         const struct berth_opt *o = sorted[i];
-        const char *var = o->type == BERTH_OPT_BOOL ? NULL
-                          : o->value_name           ? o->value_name
-                                                    : "string";
+        const char *var = o->type == BERTH_OPT_BOOL                    ? NULL
+                          : o->type == BERTH_OPT_INT && !o->value_name ? "int"
+                          : o->value_name                              ? o->value_name
+                                                                       : "string";
         if (o->short_name)
             snprintf(lines[i], sizeof(lines[i]), "  -%c, --%s%s%s", o->short_name, o->long_name,
                      var ? " " : "", var ? var : "");
@@ -161,6 +162,22 @@ set_value(const struct berth_opt *o, const char *flag_name, const char *value, c
         return 0;
     case BERTH_OPT_LIST:
         return berth_strv_push((char ***)o->ptr, value);
+    case BERTH_OPT_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 0);
+        if (!value[0] || *end || errno) {
+            if (asprintf(ret_msg,
+                         "invalid argument \"%s\" for \"%s\" flag: strconv.ParseInt: parsing "
+                         "\"%s\": %s",
+                         value, flag_name, value,
+                         errno == ERANGE ? "value out of range" : "invalid syntax") < 0)
+                *ret_msg = NULL;
+            return -EINVAL;
+        }
+        *(long long *)o->ptr = v;
+        return 0;
+    }
     case BERTH_OPT_FILTER: {
         const char *eq = strchr(value, '=');
         if (!eq) {
@@ -204,10 +221,10 @@ count_word(int n)
     return n == 1 ? "argument" : "arguments";
 }
 
-bool
-berth_cli_parse(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
-                const struct berth_opt *opts, size_t nopts, int argc, char **argv, char ***ret_args,
-                int *ret_nargs, int *ret_status)
+static bool
+parse_args(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
+           const struct berth_opt *opts, size_t nopts, int argc, char **argv, char ***ret_args,
+           int *ret_nargs, int *ret_status, bool stop_at_arg)
 {
     char **args = calloc((size_t)argc + 1, sizeof(*args));
     int nargs = 0;
@@ -223,6 +240,8 @@ berth_cli_parse(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
         char *a = argv[i];
         if (only_args || a[0] != '-' || a[1] == '\0') {
             args[nargs++] = a;
+            if (stop_at_arg)
+                only_args = true;
             continue;
         }
         if (!strcmp(a, "--")) {
@@ -270,7 +289,10 @@ berth_cli_parse(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
         /* a group of short flags: -aq, -fvalue, -f=value, -f value */
         for (size_t k = 1; a[k]; k++) {
             char c = a[k];
-            if (c == 'h') {
+            bool h_is_flag = false;
+            for (size_t j = 0; j < nopts; j++)
+                h_is_flag = h_is_flag || opts[j].short_name == 'h';
+            if (c == 'h' && !h_is_flag) {
                 print_help(cli, info, opts, nopts);
                 free(args);
                 *ret_status = 0;
@@ -339,6 +361,22 @@ usage:
     free(args);
     *ret_status = berth_cli_usage_error(cli, info, msg ? msg : "invalid arguments");
     return false;
+}
+
+bool
+berth_cli_parse(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
+                const struct berth_opt *opts, size_t nopts, int argc, char **argv, char ***ret_args,
+                int *ret_nargs, int *ret_status)
+{
+    return parse_args(cli, info, opts, nopts, argc, argv, ret_args, ret_nargs, ret_status, false);
+}
+
+bool
+berth_cli_parse_until_args(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
+                           const struct berth_opt *opts, size_t nopts, int argc, char **argv,
+                           char ***ret_args, int *ret_nargs, int *ret_status)
+{
+    return parse_args(cli, info, opts, nopts, argc, argv, ret_args, ret_nargs, ret_status, true);
 }
 
 /* ---- image references ---- */

@@ -36,6 +36,7 @@ enum berth_opt_type {
     BERTH_OPT_STRING, /* const char **; the last one wins */
     BERTH_OPT_LIST,   /* char ***; repeatable */
     BERTH_OPT_FILTER, /* json_t **: {"key": {"value": true}}; "key=value", repeatable */
+    BERTH_OPT_INT,    /* long long *; strconv.ParseInt's errors */
 };
 
 struct berth_opt {
@@ -63,6 +64,11 @@ struct berth_cli_cmd_info {
 bool berth_cli_parse(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
                      const struct berth_opt *opts, size_t nopts, int argc, char **argv,
                      char ***ret_args, int *ret_nargs, int *ret_status);
+/* berth_cli_parse for commands whose flags end at the first argument (run, create, exec:
+ * "IMAGE [COMMAND] [ARG...]", pflag's SetInterspersed(false)). */
+bool berth_cli_parse_until_args(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
+                                const struct berth_opt *opts, size_t nopts, int argc, char **argv,
+                                char ***ret_args, int *ret_nargs, int *ret_status);
 /* Prints "<msg>\n\nUsage: ...\n\nRun '... --help' for more information" and returns 125. */
 int berth_cli_usage_error(struct berth_cli *cli, const struct berth_cli_cmd_info *info,
                           const char *msg);
@@ -111,6 +117,40 @@ int berth_cli_cmd_image_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_load(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_import(struct berth_cli *cli, int argc, char **argv);
+
+/* commands_container.c */
+int berth_cli_cmd_create(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_run(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_attach(struct berth_cli *cli, int argc, char **argv);
+
+/* commands_container_ops.c */
+int berth_cli_cmd_stop(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_restart(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_kill(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_pause(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_unpause(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_rm(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_rename(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_wait(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_update(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_logs(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_commit(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_export(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_port(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_diff(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_top(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_container_prune(struct berth_cli *cli, int argc, char **argv);
+
+/* commands_container_list.c */
+int berth_cli_cmd_ps(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_inspect(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_container_inspect(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_stats(struct berth_cli *cli, int argc, char **argv);
+
+/* commands_exec.c, commands_cp.c */
+int berth_cli_cmd_exec(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_cp(struct berth_cli *cli, int argc, char **argv);
 
 /* A JSON member as a string ("" when absent) or a number (0 when absent). */
 const char *berth_cli_jstr(struct json_t *obj, const char *key);

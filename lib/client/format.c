@@ -863,6 +863,15 @@ int
 berth_format_write(const char *format, json_t *header, const char *root_type, json_t *rows,
                    struct berth_strbuf *out, struct berth_error **err)
 {
+    return berth_format_write_methods(format, header, root_type, rows, NULL, NULL, out, err);
+}
+
+int
+berth_format_write_methods(const char *format, json_t *header, const char *root_type, json_t *rows,
+                           json_t *(*method)(void *ud, json_t *dot, const char *name, json_t **args,
+                                             size_t nargs),
+                           void *method_ud, struct berth_strbuf *out, struct berth_error **err)
+{
     bool table = false;
     _cleanup_free_ char *text = berth_format_prepare(format, &table);
     if (!text)
@@ -873,7 +882,9 @@ berth_format_write(const char *format, json_t *header, const char *root_type, js
         return berth_error_wrap(err, "template parsing error");
     _cleanup_strbuf_ struct berth_strbuf body = {0};
     struct berth_template_opts row_opts = {.flags = BERTH_TMPL_ROOT_JSON_HTML,
-                                           .root_type = root_type};
+                                           .root_type = root_type,
+                                           .method = method,
+                                           .method_ud = method_ud};
     for (size_t i = 0; i < json_array_size(rows); i++) {
         r = berth_template_execute(t, json_array_get(rows, i), &row_opts, &body, err);
         if (r < 0)

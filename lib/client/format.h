@@ -98,6 +98,11 @@ struct berth_template_opts {
     /* A missing field of the root object: "can't evaluate field X in type <root_type>" when
      * set (docker's typed row contexts), else "map has no entry for key \"X\"". */
     const char *root_type;
+    /* Methods with arguments of the row values ({{.Label "key"}} of docker's container
+     * context): returns a new reference, or NULL when name is not a method (Go's "has
+     * arguments but cannot be invoked as function"). */
+    json_t *(*method)(void *ud, json_t *dot, const char *name, json_t **args, size_t nargs);
+    void *method_ud;
 };
 
 /* Parse errors read like Go's: "template: :1: function \"foo\" not defined". */
@@ -133,5 +138,11 @@ char *berth_format_prepare(const char *format, bool *ret_is_table);
  * to out when a row fails ("template parsing error: ..." in err). */
 int berth_format_write(const char *format, json_t *header, const char *root_type, json_t *rows,
                        struct berth_strbuf *out, struct berth_error **err);
+/* The same with the rows' methods (see berth_template_opts). */
+int berth_format_write_methods(const char *format, json_t *header, const char *root_type,
+                               json_t *rows,
+                               json_t *(*method)(void *ud, json_t *dot, const char *name,
+                                                 json_t **args, size_t nargs),
+                               void *method_ud, struct berth_strbuf *out, struct berth_error **err);
 
 #endif

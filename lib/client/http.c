@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "client/format.h"
@@ -258,6 +261,77 @@ build_url(struct berth_client *c, const struct berth_request *req)
         return NULL;
     }
     return berth_strbuf_steal(&b);
+}
+
+char *
+berth_client_target(struct berth_client *c, const char *path, const struct berth_query *q)
+{
+    int r = berth_client_negotiate(c, NULL);
+    (void)r; /* a failed ping leaves the default version, as requests do */
+    struct berth_request req = {.path = path, .query = q, .upload_fd = -1};
+    _cleanup_free_ char *url = build_url(c, &req);
+    if (!url)
+        return NULL;
+    return strdup(url + strlen(c->base_url));
+}
+
+int
+berth_client_dial(struct berth_client *c, int *ret_fd, struct berth_error **err)
+{
+    if (c->tls)
+        return berth_error_setq(err, ENOTSUP,
+                                "attaching over TLS is not supported by this client (%s)", c->host);
+    if (c->unix_path) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(c->unix_path) >= sizeof(sa.sun_path))
+            return berth_error_setq(err, ENAMETOOLONG, "socket path too long: %s", c->unix_path);
+        memcpy(sa.sun_path, c->unix_path, strlen(c->unix_path) + 1);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return berth_error_set(err, errno, "socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            close(fd);
+            return berth_error_setq(err, ECONNREFUSED,
+                                    "Cannot connect to the berth daemon at %s. Is the berth "
+                                    "daemon running?",
+                                    c->host);
+        }
+        *ret_fd = fd;
+        return 0;
+    }
+    /* http://host:port */
+    const char *hp = strstr(c->base_url, "://") + 3;
+    const char *colon = strrchr(hp, ':');
+    _cleanup_free_ char *host = strndup(hp, colon ? (size_t)(colon - hp) : strlen(hp));
+    if (!host)
+        return berth_error_set(err, ENOMEM, "dial");
+    char *h = host;
+    if (h[0] == '[') {
+        h++;
+        h[strcspn(h, "]")] = '\0';
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(h, colon ? colon + 1 : "2375", &hints, &res) != 0 || !res)
+        return berth_error_setq(err, ECONNREFUSED,
+                                "Cannot connect to the berth daemon at %s. Is the berth daemon "
+                                "running?",
+                                c->host);
+    int fd = -1;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return berth_error_setq(err, ECONNREFUSED,
+                                "Cannot connect to the berth daemon at %s. Is the berth daemon "
+                                "running?",
+                                c->host);
+    *ret_fd = fd;
+    return 0;
 }
 
 /* ---- transfers ---- */

@@ -110,6 +110,13 @@ int berth_client_send_json(struct berth_client *c, const char *method, const cha
                            const struct berth_query *q, json_t *body, json_t **ret,
                            struct berth_error **err);
 
+/* The request target for a raw connection: "/v1.41/containers/x/attach?stream=1" (negotiates
+ * first). NULL on ENOMEM. */
+char *berth_client_target(struct berth_client *c, const char *path, const struct berth_query *q);
+/* A new connection to the daemon's socket (unix or plain TCP; TLS is refused), for requests
+ * that take the connection over (attach, exec start) or must run beside another one (wait). */
+int berth_client_dial(struct berth_client *c, int *ret_fd, struct berth_error **err);
+
 /* Splits a stream of concatenated JSON values ({"a":1}\r\n{"b":2}, any whitespace or none
  * between) into parsed values, as Go's json.Decoder reads JSON message streams. */
 struct berth_json_splitter {

@@ -360,6 +360,28 @@ eval_cmd(struct exec *st, const struct cmd *c, json_t *dot, json_t *final)
         free(args);
         return res;
     }
+    if ((c->nargs > 1 || final) && first->type == A_FIELD && first->nchain == 1 &&
+        st->opts->method && json_is_object(dot)) {
+        size_t n = c->nargs - 1 + (final ? 1 : 0);
+        json_t *args[8];
+        size_t got = 0;
+        bool ok = n <= 8;
+        for (size_t i = 1; ok && i < c->nargs; i++) {
+            args[got] = eval_arg(st, c->args[i], dot);
+            if (!args[got])
+                ok = false;
+            else
+                got++;
+        }
+        if (ok && final)
+            args[got++] = json_incref(final);
+        json_t *res =
+            ok ? st->opts->method(st->opts->method_ud, dot, first->chain[0], args, got) : NULL;
+        for (size_t i = 0; i < got; i++)
+            json_decref(args[i]);
+        if (res || !ok)
+            return res;
+    }
     if (c->nargs > 1 || final) {
         if (first->type == A_FIELD)
             exec_error(st, first->pos, first->end,

@@ -1,0 +1,621 @@
+/* berth ps, inspect (containers, then images), container inspect, stats: docker's container
+ * listings and their --format fields. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "client/container.h"
+#include "client/format.h"
+#include "core/cleanup.h"
+#include "core/util.h"
+
+/* ---- ps ---- */
+
+#define PS_TABLE                                                                                   \
+    "table "                                                                                       \
+    "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* strconv.Quote for the printable ASCII and UTF-8 text commands hold */
+static void
+go_quote(const char *s, struct berth_strbuf *b)
+{
+    berth_strbuf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            berth_strbuf_puts(b, "\\\"");
+            break;
+        case '\\':
+            berth_strbuf_puts(b, "\\\\");
+            break;
+        case '\n':
+            berth_strbuf_puts(b, "\\n");
+            break;
+        case '\t':
+            berth_strbuf_puts(b, "\\t");
+            break;
+        case '\r':
+            berth_strbuf_puts(b, "\\r");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                berth_strbuf_printf(b, "\\x%02x", *p);
+            else
+                berth_strbuf_putc(b, (char)*p);
+        }
+    }
+    berth_strbuf_putc(b, '"');
+}
+
+/* docker's DisplayablePorts for the daemon's port list */
+static void
+ports_text(json_t *ports, struct berth_strbuf *b)
+{
+    json_t *p;
+    size_t i;
+    json_array_foreach(ports, i, p)
+    {
+        const char *ip = berth_cli_jstr(p, "IP");
+        long long priv = berth_cli_jint(p, "PrivatePort"), pub = berth_cli_jint(p, "PublicPort");
+        if (b->len)
+            berth_strbuf_puts(b, ", ");
+        if (ip[0])
+            berth_strbuf_printf(b, "%s:%lld->%lld/%s", ip, pub, priv, berth_cli_jstr(p, "Type"));
+        else
+            berth_strbuf_printf(b, "%lld/%s", priv, berth_cli_jstr(p, "Type"));
+    }
+}
+
+static json_t *
+ps_row(json_t *c, bool trunc)
+{
+    char created_at[96], running[96], size[96];
+    long long created = berth_cli_jint(c, "Created");
+    berth_time_go_string((time_t)created, created_at, sizeof(created_at));
+    char d[64];
+    berth_human_duration(berth_now() - (double)created, d, sizeof(d));
+    snprintf(running, sizeof(running), "%s ago", d);
+    char srw[32], sv[32];
+    berth_human_size((double)berth_cli_jint(c, "SizeRw"), 3, srw, sizeof(srw));
+    berth_human_size((double)berth_cli_jint(c, "SizeRootFs"), 3, sv, sizeof(sv));
+    if (berth_cli_jint(c, "SizeRootFs") > 0)
+        snprintf(size, sizeof(size), "%s (virtual %s)", srw, sv);
+    else
+        snprintf(size, sizeof(size), "%s", srw);
+    _cleanup_free_ char *id =
+        trunc ? berth_truncate_id(berth_cli_jstr(c, "Id")) : strdup(berth_cli_jstr(c, "Id"));
+    /* Names: the first without a slash inside when truncating, else all */
+    _cleanup_strbuf_ struct berth_strbuf names = {0};
+    json_t *n;
+    size_t i;
+    json_array_foreach(json_object_get(c, "Names"), i, n)
+    {
+        const char *name = json_string_value(n) ? json_string_value(n) : "";
+        if (name[0] == '/')
+            name++;
+        if (trunc) {
+            if (!strchr(name, '/')) {
+                berth_strbuf_puts(&names, name);
+                break;
+            }
+            continue;
+        }
+        if (names.len)
+            berth_strbuf_putc(&names, ',');
+        berth_strbuf_puts(&names, name);
+    }
+    /* Image */
+    const char *image = berth_cli_jstr(c, "Image");
+    _cleanup_free_ char *img = NULL;
+    if (!image[0]) {
+        img = strdup("<no image>");
+    } else if (trunc) {
+        _cleanup_free_ char *t1 = berth_truncate_id(berth_cli_jstr(c, "ImageID"));
+        _cleanup_free_ char *t2 = berth_truncate_id(image);
+        struct berth_image_ref ref = {0};
+        struct berth_error *e = NULL;
+        if (t1 && t2 && !strcmp(t1, t2)) {
+            img = TAKE_PTR(t1);
+        } else if (berth_image_ref_parse(image, &ref, &e) == 0) {
+            _cleanup_free_ char *fam = berth_image_ref_familiar_name(&ref);
+            if (fam &&
+                asprintf(&img, "%s%s%s", fam, ref.tag ? ":" : "", ref.tag ? ref.tag : "") < 0)
+                img = NULL;
+            berth_image_ref_clear(&ref);
+        } else {
+            berth_error_free(e);
+        }
+    }
+    if (!img)
+        img = strdup(image);
+    /* Command */
+    _cleanup_strbuf_ struct berth_strbuf cmd = {0};
+    _cleanup_free_ char *cut = trunc ? berth_ellipsis(berth_cli_jstr(c, "Command"), 20)
+                                     : strdup(berth_cli_jstr(c, "Command"));
+    go_quote(cut ? cut : "", &cmd);
+    /* Labels, sorted k=v */
+    json_t *labels = json_object_get(c, "Labels");
+    size_t nl = json_object_size(labels), k = 0;
+    char **lv = calloc(nl + 1, sizeof(*lv));
+    const char *key;
+    json_t *v;
+    json_object_foreach(labels, key, v)
+    {
+        if (lv &&
+            asprintf(&lv[k], "%s=%s", key, json_string_value(v) ? json_string_value(v) : "") >= 0)
+            k++;
+    }
+    if (lv)
+        qsort(lv, k, sizeof(*lv), cmp_str);
+    _cleanup_free_ char *ljoined = lv ? berth_strv_join(lv, ",") : NULL;
+    berth_strv_free(lv);
+    /* Mounts */
+    _cleanup_strbuf_ struct berth_strbuf mounts = {0};
+    long long local = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(c, "Mounts"), i, m)
+    {
+        const char *name =
+            berth_cli_jstr(m, "Name")[0] ? berth_cli_jstr(m, "Name") : berth_cli_jstr(m, "Source");
+        _cleanup_free_ char *e = trunc ? berth_ellipsis(name, 15) : strdup(name);
+        if (mounts.len)
+            berth_strbuf_putc(&mounts, ',');
+        berth_strbuf_puts(&mounts, e ? e : "");
+        if (!strcmp(berth_cli_jstr(m, "Driver"), "local"))
+            local++;
+    }
+    char lvols[32];
+    snprintf(lvols, sizeof(lvols), "%lld", local);
+    /* Networks */
+    _cleanup_strbuf_ struct berth_strbuf nets = {0};
+    json_object_foreach(json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), key, v)
+    {
+        if (nets.len)
+            berth_strbuf_putc(&nets, ',');
+        berth_strbuf_puts(&nets, key);
+    }
+    _cleanup_strbuf_ struct berth_strbuf ports = {0};
+    ports_text(json_object_get(c, "Ports"), &ports);
+    /* keys in the order docker's MarshalJSON sorts them */
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, "
+                     "s:s}",
+                     "Command", berth_strbuf_str(&cmd), "CreatedAt", created_at, "ID", id ? id : "",
+                     "Image", img ? img : "", "Labels", ljoined ? ljoined : "", "LocalVolumes",
+                     lvols, "Mounts", berth_strbuf_str(&mounts), "Names", berth_strbuf_str(&names),
+                     "Networks", berth_strbuf_str(&nets), "Platform", "Ports",
+                     berth_strbuf_str(&ports), "RunningFor", running, "Size", size, "State",
+                     berth_cli_jstr(c, "State"), "Status", berth_cli_jstr(c, "Status"));
+}
+
+struct label_ctx {
+    json_t *rows, *containers;
+};
+
+static json_t *
+ps_method(void *ud, json_t *dot, const char *name, json_t **args, size_t nargs)
+{
+    struct label_ctx *x = ud;
+    if (strcmp(name, "Label") || nargs != 1 || !json_is_string(args[0]))
+        return NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(x->rows, i, row)
+    {
+        if (row == dot) {
+            json_t *l = json_object_get(json_object_get(json_array_get(x->containers, i), "Labels"),
+                                        json_string_value(args[0]));
+            return json_string(json_string_value(l) ? json_string_value(l) : "");
+        }
+    }
+    return json_string("");
+}
+
+int
+berth_cli_cmd_ps(struct berth_cli *cli, int argc, char **argv)
+{
+    bool all = false, quiet = false, size = false, no_trunc = false, latest = false;
+    long long last = -1;
+    const char *format = NULL;
+    json_t *filters = NULL;
+    const struct berth_opt opts[] = {
+        {'a', "all", BERTH_OPT_BOOL, &all, NULL,
+         "Show all containers (default shows just running)"},
+        {'f', "filter", BERTH_OPT_FILTER, &filters, "filter",
+         "Filter output based on conditions provided"},
+        {0, "format", BERTH_OPT_STRING, &format, "string",
+         "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go "
+         "template"},
+        {'n', "last", BERTH_OPT_INT, &last, "int",
+         "Show n last created containers (includes all states) (default -1)"},
+        {'l', "latest", BERTH_OPT_BOOL, &latest, NULL,
+         "Show the latest created container (includes all states)"},
+        {0, "no-trunc", BERTH_OPT_BOOL, &no_trunc, NULL, "Don't truncate output"},
+        {'q', "quiet", BERTH_OPT_BOOL, &quiet, NULL, "Only display container IDs"},
+        {'s', "size", BERTH_OPT_BOOL, &size, NULL, "Display total file sizes"},
+    };
+    static const struct berth_cli_cmd_info info = {
+        "[OPTIONS]", "List containers",
+        "berth container ls, berth container list, berth container ps, berth ps", 0, 0};
+    _cleanup_free_ char **args = NULL;
+    int nargs, status;
+    bool parsed = berth_cli_parse(cli, &info, opts, BERTH_ARRAY_SIZE(opts), argc, argv, &args,
+                                  &nargs, &status);
+    _cleanup_(json_decrefp) json_t *filters_owned = filters;
+    if (!parsed)
+        return status;
+    if (latest && last == -1)
+        last = 1;
+    const char *f = format && format[0] ? format : "table";
+    _cleanup_free_ char *fmt = NULL;
+    if (!strcmp(f, "table")) {
+        if (quiet)
+            fmt = strdup("{{.ID}}");
+        else if (asprintf(&fmt, "%s%s", PS_TABLE, size ? "\t{{.Size}}" : "") < 0)
+            fmt = NULL;
+    } else {
+        fmt = strdup(quiet ? "{{.ID}}" : f);
+    }
+    if (!fmt)
+        return 1;
+    if (!quiet && strstr(fmt, ".Size"))
+        size = true;
+    _cleanup_query_ struct berth_query q = {0};
+    if (all)
+        berth_query_add(&q, "all", "1");
+    if (last > 0) {
+        char l[32];
+        snprintf(l, sizeof(l), "%lld", last);
+        berth_query_add(&q, "limit", l);
+    }
+    if (size)
+        berth_query_add(&q, "size", "1");
+    _cleanup_free_ char *fj = berth_filters_json(filters_owned);
+    if (fj)
+        berth_query_add(&q, "filters", fj);
+    struct berth_client *c = berth_cli_client(cli);
+    if (!c)
+        return 1;
+    _cleanup_error_ struct berth_error *err = NULL;
+    _cleanup_(json_decrefp) json_t *ctrs = NULL;
+    if (berth_client_get_json(c, "/containers/json", &q, &ctrs, NULL, &err) < 0)
+        return berth_cli_fail(cli, err);
+    _cleanup_(json_decrefp) json_t *rows = json_array();
+    json_t *ctr;
+    size_t i;
+    json_array_foreach(ctrs, i, ctr)
+    {
+        json_array_append_new(rows, ps_row(ctr, !no_trunc));
+    }
+    _cleanup_(json_decrefp) json_t *header = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
+        "CONTAINER ID", "Names", "NAMES", "Image", "IMAGE", "Command", "COMMAND", "CreatedAt",
+        "CREATED AT", "RunningFor", "CREATED", "Ports", "PORTS", "State", "STATE", "Status",
+        "STATUS", "Size", "SIZE", "Labels", "LABELS", "Mounts", "MOUNTS", "LocalVolumes",
+        "LOCAL VOLUMES", "Networks", "NETWORKS", "Platform", "PLATFORM");
+    struct label_ctx lx = {.rows = rows, .containers = ctrs};
+    _cleanup_strbuf_ struct berth_strbuf out = {0};
+    if (berth_format_write_methods(fmt, header, "*formatter.ContainerContext", rows, ps_method, &lx,
+                                   &out, &err) < 0)
+        return berth_cli_fail(cli, err);
+    fputs(berth_strbuf_str(&out), cli->out);
+    return 0;
+}
+
+/* ---- inspect ---- */
+
+static int
+inspect_common(struct berth_cli *cli, char **names, int n, const char *format, bool size,
+               const char *type)
+{
+    _cleanup_error_ struct berth_error *err = NULL;
+    _cleanup_template_ struct berth_template *tmpl = NULL;
+    bool json_compact = format && !strcmp(format, "json");
+    if (format && format[0] && !json_compact && berth_template_parse(format, &tmpl, &err) < 0) {
+        fprintf(cli->err, "template parsing error: %s\n", err->msg);
+        return 64;
+    }
+    struct berth_client *c = berth_cli_client(cli);
+    if (!c)
+        return 1;
+    _cleanup_strbuf_ struct berth_strbuf raw = {0};
+    _cleanup_strbuf_ struct berth_strbuf out = {0};
+    _cleanup_strbuf_ struct berth_strbuf errors = {0};
+    size_t found = 0;
+    _cleanup_query_ struct berth_query q = {0};
+    if (size)
+        berth_query_add(&q, "size", "1");
+    for (int i = 0; i < n; i++) {
+        _cleanup_(json_decrefp) json_t *v = NULL;
+        _cleanup_free_ char *body = NULL;
+        _cleanup_error_ struct berth_error *e = NULL;
+        bool ok = false, try_image = !type || !strcmp(type, "image");
+        if (!type || !strcmp(type, "container")) {
+            _cleanup_free_ char *path = berth_container_path(names[i], "/json");
+            ok = path && berth_client_get_json(c, path, &q, &v, &body, &e) == 0;
+            if (!ok && type) {
+                berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e ? e->msg : "error");
+                continue;
+            }
+            if (!ok && e && e->code != ENOENT) {
+                berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e->msg);
+                continue;
+            }
+        }
+        if (!ok && try_image) {
+            berth_error_free(e);
+            e = NULL;
+            _cleanup_free_ char *path = NULL;
+            if (asprintf(&path, "/images/%s/json", names[i]) >= 0)
+                ok = berth_client_get_json(c, path, NULL, &v, &body, &e) == 0;
+            if (!ok) {
+                if (type || (e && e->code != ENOENT))
+                    berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "",
+                                        e ? e->msg : "error");
+                else
+                    berth_strbuf_printf(&errors, "%sError: No such object: %s",
+                                        errors.len ? "\n" : "", names[i]);
+                continue;
+            }
+        }
+        if (tmpl) {
+            _cleanup_strbuf_ struct berth_strbuf one = {0};
+            if (berth_template_execute(tmpl, v, NULL, &one, &e) < 0) {
+                berth_strbuf_printf(&errors, "%stemplate parsing error: %s", errors.len ? "\n" : "",
+                                    e->msg);
+                continue;
+            }
+            berth_strbuf_append(&out, berth_strbuf_str(&one), one.len);
+            berth_strbuf_putc(&out, '\n');
+            continue;
+        }
+        berth_strbuf_puts(&raw, found ? "," : "[");
+        berth_strbuf_puts(&raw, body);
+        found++;
+    }
+    if (tmpl) {
+        fputs(out.len ? berth_strbuf_str(&out) : "\n", cli->out);
+    } else if (found == 0) {
+        fputs("[]\n", cli->out);
+    } else {
+        berth_strbuf_putc(&raw, ']');
+        _cleanup_strbuf_ struct berth_strbuf pretty = {0};
+        int r = json_compact ? berth_json_compact(raw.s, raw.len, &pretty, &err)
+                             : berth_json_indent(raw.s, raw.len, "    ", &pretty, &err);
+        if (r < 0)
+            return berth_cli_fail(cli, err);
+        fprintf(cli->out, "%s\n", berth_strbuf_str(&pretty));
+    }
+    if (errors.len) {
+        fflush(cli->out);
+        fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
+        return 1;
+    }
+    return 0;
+}
+
+int
+berth_cli_cmd_inspect(struct berth_cli *cli, int argc, char **argv)
+{
+    const char *format = NULL, *type = NULL;
+    bool size = false;
+    const struct berth_opt opts[] = {
+        {'f', "format", BERTH_OPT_STRING, &format, "string",
+         "Format output using a custom template: 'json' or a Go template"},
+        {'s', "size", BERTH_OPT_BOOL, &size, NULL,
+         "Display total file sizes if the type is container"},
+        {0, "type", BERTH_OPT_STRING, &type, "string", "Only inspect objects of the given type"},
+    };
+    static const struct berth_cli_cmd_info info = {"[OPTIONS] NAME|ID [NAME|ID...]",
+                                                   "Return low-level information on Docker objects",
+                                                   NULL, 1, -1};
+    _cleanup_free_ char **args = NULL;
+    int nargs, status;
+    if (!berth_cli_parse(cli, &info, opts, BERTH_ARRAY_SIZE(opts), argc, argv, &args, &nargs,
+                         &status))
+        return status;
+    if (type && type[0] && strcmp(type, "container") && strcmp(type, "image")) {
+        fprintf(cli->err, "\"%s\" is not a valid value for --type\n", type);
+        return 1;
+    }
+    return inspect_common(cli, args, nargs, format, size, type && type[0] ? type : NULL);
+}
+
+int
+berth_cli_cmd_container_inspect(struct berth_cli *cli, int argc, char **argv)
+{
+    const char *format = NULL;
+    bool size = false;
+    const struct berth_opt opts[] = {
+        {'f', "format", BERTH_OPT_STRING, &format, "string",
+         "Format output using a custom template: 'json' or a Go template"},
+        {'s', "size", BERTH_OPT_BOOL, &size, NULL, "Display total file sizes"},
+    };
+    static const struct berth_cli_cmd_info info = {
+        "[OPTIONS] CONTAINER [CONTAINER...]",
+        "Display detailed information on one or more containers", NULL, 1, -1};
+    _cleanup_free_ char **args = NULL;
+    int nargs, status;
+    if (!berth_cli_parse(cli, &info, opts, BERTH_ARRAY_SIZE(opts), argc, argv, &args, &nargs,
+                         &status))
+        return status;
+    return inspect_common(cli, args, nargs, format, size, "container");
+}
+
+/* ---- stats ---- */
+
+static json_t *
+stats_row(const char *given, json_t *s, bool trunc)
+{
+    json_t *cpu = json_object_get(s, "cpu_stats"), *pre = json_object_get(s, "precpu_stats");
+    double cpu_delta = (double)berth_cli_jint(json_object_get(cpu, "cpu_usage"), "total_usage") -
+                       (double)berth_cli_jint(json_object_get(pre, "cpu_usage"), "total_usage");
+    double sys_delta = (double)berth_cli_jint(cpu, "system_cpu_usage") -
+                       (double)berth_cli_jint(pre, "system_cpu_usage");
+    double online = (double)berth_cli_jint(cpu, "online_cpus");
+    if (online == 0)
+        online = (double)json_array_size(
+            json_object_get(json_object_get(cpu, "cpu_usage"), "percpu_usage"));
+    double cpu_pct = sys_delta > 0 && cpu_delta > 0 ? cpu_delta / sys_delta * online * 100 : 0;
+    json_t *mem = json_object_get(s, "memory_stats");
+    json_t *mstats = json_object_get(mem, "stats");
+    double usage = (double)berth_cli_jint(mem, "usage");
+    double inactive = json_object_get(mstats, "total_inactive_file")
+                          ? (double)berth_cli_jint(mstats, "total_inactive_file")
+                          : (double)berth_cli_jint(mstats, "inactive_file");
+    if (inactive < usage)
+        usage -= inactive;
+    double limit = (double)berth_cli_jint(mem, "limit");
+    double mem_pct = limit != 0 ? usage / limit * 100 : 0;
+    double rx = 0, tx = 0, rd = 0, wr = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(s, "networks"), k, v)
+    {
+        rx += (double)berth_cli_jint(v, "rx_bytes");
+        tx += (double)berth_cli_jint(v, "tx_bytes");
+    }
+    size_t i;
+    json_array_foreach(
+        json_object_get(json_object_get(s, "blkio_stats"), "io_service_bytes_recursive"), i, v)
+    {
+        const char *op = berth_cli_jstr(v, "op");
+        if (!strcasecmp(op, "read"))
+            rd += (double)berth_cli_jint(v, "value");
+        else if (!strcasecmp(op, "write"))
+            wr += (double)berth_cli_jint(v, "value");
+    }
+    char cpu_s[32], mem_s[80], memp_s[32], net_s[80], blk_s[80], pids_s[32], a[32], b[32];
+    snprintf(cpu_s, sizeof(cpu_s), "%.2f%%", cpu_pct);
+    berth_bytes_size(usage, a, sizeof(a));
+    berth_bytes_size(limit, b, sizeof(b));
+    snprintf(mem_s, sizeof(mem_s), "%s / %s", a, b);
+    snprintf(memp_s, sizeof(memp_s), "%.2f%%", mem_pct);
+    berth_human_size(rx, 3, a, sizeof(a));
+    berth_human_size(tx, 3, b, sizeof(b));
+    snprintf(net_s, sizeof(net_s), "%s / %s", a, b);
+    berth_human_size(rd, 3, a, sizeof(a));
+    berth_human_size(wr, 3, b, sizeof(b));
+    snprintf(blk_s, sizeof(blk_s), "%s / %s", a, b);
+    snprintf(pids_s, sizeof(pids_s), "%lld",
+             berth_cli_jint(json_object_get(s, "pids_stats"), "current"));
+    const char *name = berth_cli_jstr(s, "name");
+    if (name[0] == '/')
+        name++;
+    _cleanup_free_ char *id =
+        trunc ? berth_truncate_id(berth_cli_jstr(s, "id")) : strdup(berth_cli_jstr(s, "id"));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", blk_s, "CPUPerc",
+                     cpu_s, "Container", given, "ID", id ? id : "", "MemPerc", memp_s, "MemUsage",
+                     mem_s, "Name", name, "NetIO", net_s, "PIDs", pids_s);
+}
+
+static volatile sig_atomic_t stats_stop;
+
+static void
+on_stats_signal(int sig)
+{
+    (void)sig;
+    stats_stop = 1;
+}
+
+int
+berth_cli_cmd_stats(struct berth_cli *cli, int argc, char **argv)
+{
+    bool all = false, no_stream = false, no_trunc = false;
+    const char *format = NULL;
+    const struct berth_opt opts[] = {
+        {'a', "all", BERTH_OPT_BOOL, &all, NULL,
+         "Show all containers (default shows just running)"},
+        {0, "format", BERTH_OPT_STRING, &format, "string",
+         "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go "
+         "template"},
+        {0, "no-stream", BERTH_OPT_BOOL, &no_stream, NULL,
+         "Disable streaming stats and only pull the first result"},
+        {0, "no-trunc", BERTH_OPT_BOOL, &no_trunc, NULL, "Do not truncate output"},
+    };
+    static const struct berth_cli_cmd_info info = {
+        "[OPTIONS] [CONTAINER...]",
+        "Display a live stream of container(s) resource usage "
+        "statistics",
+        "berth container stats, berth stats", 0, -1};
+    _cleanup_free_ char **args = NULL;
+    int nargs, status;
+    if (!berth_cli_parse(cli, &info, opts, BERTH_ARRAY_SIZE(opts), argc, argv, &args, &nargs,
+                         &status))
+        return status;
+    struct berth_client *c = berth_cli_client(cli);
+    if (!c)
+        return 1;
+    _cleanup_error_ struct berth_error *err = NULL;
+    _cleanup_strv_ char **names = NULL;
+    if (nargs > 0) {
+        for (int i = 0; i < nargs; i++)
+            berth_strv_push(&names, args[i]);
+    } else {
+        _cleanup_query_ struct berth_query q = {0};
+        if (all)
+            berth_query_add(&q, "all", "1");
+        _cleanup_(json_decrefp) json_t *ctrs = NULL;
+        if (berth_client_get_json(c, "/containers/json", &q, &ctrs, NULL, &err) < 0)
+            return berth_cli_fail(cli, err);
+        json_t *ctr;
+        size_t i;
+        json_array_foreach(ctrs, i, ctr)
+        {
+            _cleanup_free_ char *id = berth_truncate_id(berth_cli_jstr(ctr, "Id"));
+            berth_strv_push(&names, id ? id : "");
+        }
+    }
+    const char *f = format && format[0] ? format : "table";
+    const char *fmt = !strcmp(f, "table") ? "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}"
+                                            "\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+                                          : f;
+    _cleanup_(json_decrefp) json_t *header = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "ID",
+        "CONTAINER ID", "Name", "NAME", "CPUPerc", "CPU %", "MemUsage", "MEM USAGE / LIMIT",
+        "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
+    bool live = !no_stream;
+    bool tty = isatty(fileno(cli->out));
+    if (live) {
+        signal(SIGINT, on_stats_signal);
+        signal(SIGTERM, on_stats_signal);
+    }
+    do {
+        _cleanup_(json_decrefp) json_t *rows = json_array();
+        _cleanup_strbuf_ struct berth_strbuf errors = {0};
+        for (char **n = names; n && *n; n++) {
+            _cleanup_query_ struct berth_query q = {0};
+            berth_query_add(&q, "stream", "0");
+            _cleanup_free_ char *path = berth_container_path(*n, "/stats");
+            _cleanup_(json_decrefp) json_t *s = NULL;
+            _cleanup_error_ struct berth_error *e = NULL;
+            if (!path || berth_client_get_json(c, path, &q, &s, NULL, &e) < 0) {
+                berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e ? e->msg : "error");
+                continue;
+            }
+            json_array_append_new(rows, stats_row(*n, s, !no_trunc));
+        }
+        if (errors.len && nargs > 0) {
+            fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
+            return 1;
+        }
+        _cleanup_strbuf_ struct berth_strbuf out = {0};
+        if (berth_format_write(fmt, header, "*formatter.statsContext", rows, &out, &err) < 0)
+            return berth_cli_fail(cli, err);
+        if (live && tty)
+            fputs("\033[2J\033[H", cli->out);
+        fputs(berth_strbuf_str(&out), cli->out);
+        fflush(cli->out);
+        if (live && !stats_stop)
+            sleep(1);
+    } while (live && !stats_stop);
+    return 0;
+}
