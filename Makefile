@@ -50,7 +50,7 @@ DAEMON_BINS := $(if $(wildcard src/berthd/main.c),$(B)/berthd) $(if $(wildcard s
 HELPER_BINS := $(if $(wildcard src/berth-monitor/main.c),$(B)/berth-monitor) \
 	$(if $(wildcard src/berth-init/main.c),$(B)/berth-init)
 
-all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(DAEMON_BINS) $(HELPER_BINS) $(UNIT_BINS)
+all: $(B)/berth-runtime $(B)/probe $(B)/recvtty $(B)/specgen $(DAEMON_BINS) $(HELPER_BINS) $(UNIT_BINS)
 
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -83,6 +83,10 @@ $(B)/probe: tests/probe/probe.c
 $(B)/recvtty: tests/helpers/recvtty.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+# the spec generator on the command line (tests/integration/test_specgen.sh)
+$(B)/specgen: tests/helpers/specgen.c $(B)/libberth.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libberth.a
 	@mkdir -p $(dir $@)
