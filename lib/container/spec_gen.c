@@ -303,6 +303,7 @@ build_process(struct ctx *c, json_t *spec, struct berth_error **err)
 
     /* args: [init --] entrypoint cmd */
     json_t *args = new_arr();
+    SET(p, "args", args);
     if (sg_bool(c->hc, "Init")) {
         if (!c->in->init_path)
             return berth_error_setq(err, EINVAL,
@@ -310,7 +311,6 @@ build_process(struct ctx *c, json_t *spec, struct berth_error **err)
         sg_push(args, SG_INIT_PATH);
         sg_push(args, "--");
     }
-    SET(p, "args", args);
     static const char *const parts[] = {"Entrypoint", "Cmd"};
     for (size_t k = 0; k < 2; k++) {
         const json_t *v = sg_get(c->config, parts[k]);
