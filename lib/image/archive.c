@@ -24,7 +24,7 @@
 #include "image/store.h"
 
 static int add_layer_progress(struct berth_store *store, const char *parent,
-                              struct berth_layer_input *in, const char *expected_diff,
+                              const struct berth_layer_input *in, const char *expected_diff,
                               const struct berth_progress *progress, const char *id,
                               const char *status, char chain[72], char diff[72],
                               struct berth_error **err);
@@ -121,16 +121,18 @@ layer_progress_fn(void *cls, int64_t done, int64_t total)
 
 /* Adds a layer from in, reporting progress as it is read when progress is given. */
 static int
-add_layer_progress(struct berth_store *store, const char *parent, struct berth_layer_input *in,
-                   const char *expected_diff, const struct berth_progress *progress, const char *id,
-                   const char *status, char chain[72], char diff[72], struct berth_error **err)
+add_layer_progress(struct berth_store *store, const char *parent,
+                   const struct berth_layer_input *in, const char *expected_diff,
+                   const struct berth_progress *progress, const char *id, const char *status,
+                   char chain[72], char diff[72], struct berth_error **err)
 {
     struct layer_progress lp = {.progress = progress, .id = id, .status = status};
+    struct berth_layer_input with = *in;
     if (progress && progress->fn) {
-        in->progress = layer_progress_fn;
-        in->cls = &lp;
+        with.progress = layer_progress_fn;
+        with.cls = &lp;
     }
-    return berth_store_add_layer_input(store, parent, in, expected_diff, chain, diff, err);
+    return berth_store_add_layer_input(store, parent, &with, expected_diff, chain, diff, err);
 }
 
 /* ---- the default image ---- */

@@ -24,7 +24,11 @@ struct berth_progress {
 
 /* berth_archive_load in two steps, so that a malformed tarball is refused before a stream of
  * progress messages starts: unpack the outer tarball into work_dir (on failure it is removed),
- * then add its layers and images (work_dir is removed afterwards). */
+ * then add its layers and images (work_dir is removed afterwards). When fd is a plain tar in a
+ * regular file on work_dir's filesystem (the daemon's spooled request body), the unpack only
+ * indexes it: the file is hard-linked into work_dir and each layer is later read once from it,
+ * straight into the store, and punched out of it after its last use (so the sync that makes
+ * the layer durable writes none of it back); otherwise the files are copied into work_dir. */
 int berth_archive_unpack(int fd, const char *work_dir, struct berth_error **err);
 int berth_archive_load_unpacked(struct berth_store *store, const char *work_dir,
                                 const struct berth_progress *progress, struct json_t **ret_loaded,

@@ -167,12 +167,14 @@ berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee
 {
     _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
     _cleanup_(digester_freep) struct berth_digester *d = NULL;
-    _cleanup_free_ char *buf = malloc(IO_CHUNK);
-    if (!a || !buf)
+    if (!a)
         return berth_error_set(err, ENOMEM, "read layer tar");
     int r = berth_digester_new(&d, err);
     if (r < 0)
         return r;
+    _cleanup_free_ char *buf = malloc(IO_CHUNK);
+    if (!buf)
+        return berth_error_set(err, ENOMEM, "read layer tar");
     struct source src = {.in = in, .buf = buf, .total = in->length};
     _cleanup_(sigpipe_restore) struct sigpipe_guard guard = {0};
     if (tee_fd >= 0)
