@@ -751,6 +751,97 @@ CMD(cmd_seccomp_test)
     return fail("unsupported syscall '%s'", argv[1]);
 }
 
+/* a raw syscall by number, up to six integer arguments: for syscalls libc does not wrap and
+ * numbers no kernel or seccomp profile knows */
+CMD(cmd_syscall)
+{
+    long nr, a[6] = {0};
+
+    if (!parse_long(argv[1], &nr) || nr < 0)
+        return fail("bad syscall number '%s'", argv[1]);
+    for (int i = 2; i < argc && i < 8; i++)
+        if (!parse_long(argv[i], &a[i - 2]))
+            return fail("bad argument '%s'", argv[i]);
+    errno = 0;
+    long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    printf("ret=%ld errno=%s\n", r, errname(r == -1 ? errno : 0));
+    return 0;
+}
+
+/* count of zombie processes visible in /proc (state Z), ourselves excluded */
+static int
+count_zombies(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        char path[64], buf[512];
+        long pid;
+        if (!parse_long(de->d_name, &pid) || pid == getpid())
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = '\0';
+        char *paren = strrchr(buf, ')');
+        if (paren && paren[1] == ' ' && paren[2] == 'Z')
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* makes N orphans that exit after their parent: they are reparented to pid 1 (or the nearest
+ * subreaper), which must reap them. Prints how many zombies are left after a second. */
+CMD(cmd_zombies)
+{
+    long n;
+
+    if (!parse_long(argv[1], &n) || n < 0 || n > 1000)
+        return fail("bad count '%s'", argv[1]);
+    fflush(stdout);
+    for (long i = 0; i < n; i++) {
+        pid_t mid = fork();
+        if (mid < 0)
+            return fail_errno("fork");
+        if (mid == 0) {
+            if (fork() == 0) {
+                usleep(100000); /* exit once orphaned */
+                _exit(0);
+            }
+            _exit(0);
+        }
+        waitpid(mid, NULL, 0);
+    }
+    usleep(1000000);
+    printf("zombies=%d\n", count_zombies());
+    return 0;
+}
+
+/* kills itself with a signal at its default disposition */
+CMD(cmd_die)
+{
+    int sig = parse_signal(argv[1]);
+
+    if (sig <= 0)
+        return fail("bad signal '%s'", argv[1]);
+    fflush(stdout);
+    signal(sig, SIG_DFL);
+    kill(getpid(), sig);
+    usleep(500000);
+    puts("still alive");
+    return 0;
+}
+
 CMD(cmd_cgroup)
 {
     return cat_one("/proc/self/cgroup");
@@ -1066,6 +1157,9 @@ static const struct command {
     {"oom", cmd_oom, 0, ""},
     {"personality", cmd_personality, 0, ""},
     {"seccomp-test", cmd_seccomp_test, 1, "SYSCALL [PATH]"},
+    {"syscall", cmd_syscall, 1, "NR [ARG...]"},
+    {"zombies", cmd_zombies, 1, "N"},
+    {"die", cmd_die, 1, "SIG"},
     {"cgroup", cmd_cgroup, 0, ""},
     {"sysctl", cmd_sysctl, 1, "KEY"},
     {"sleep", cmd_sleep, 1, "SECONDS"},
