@@ -230,8 +230,10 @@ check_fields(const json_t *o, const char *struct_name, const struct field *field
         if (fields[i].type == F_ARRAY && !strcmp(fields[i].go_type, "[]string")) {
             size_t k;
             const json_t *e;
-            json_array_foreach(v, k, e) if (!json_is_string(e))
+            json_array_foreach(v, k, e)
             {
+                if (json_is_string(e))
+                    continue;
                 char field[96];
                 snprintf(field, sizeof(field), "%s.%s", struct_name, fields[i].name);
                 return sg_type_error(json_type_word(e), field, "string", err);

@@ -631,8 +631,11 @@ in_strings(const json_t *array, const char *s)
 {
     size_t i;
     const json_t *e;
-    json_array_foreach(array, i,
-                       e) if (json_is_string(e) && !strcmp(json_string_value(e), s)) return true;
+    json_array_foreach(array, i, e)
+    {
+        if (json_is_string(e) && !strcmp(json_string_value(e), s))
+            return true;
+    }
     return false;
 }
 
@@ -666,8 +669,11 @@ rule_applies(const json_t *call, const json_t *caps, bool *ret, struct berth_err
     if (exc) {
         if (in_strings(sg_get(exc, "arches"), arch))
             return 0;
-        json_array_foreach(sg_get(exc, "caps"), i,
-                           e) if (in_strings(caps, json_string_value(e))) return 0;
+        json_array_foreach(sg_get(exc, "caps"), i, e)
+        {
+            if (in_strings(caps, json_string_value(e)))
+                return 0;
+        }
         if (sg_get(exc, "minKernel")) {
             if ((r = kernel_at_least(sg_get(exc, "minKernel"), &ok, err)) < 0)
                 return r;
@@ -679,8 +685,11 @@ rule_applies(const json_t *call, const json_t *caps, bool *ret, struct berth_err
         const json_t *arches = sg_get(inc, "arches");
         if (json_array_size(arches) > 0 && !in_strings(arches, arch))
             return 0;
-        json_array_foreach(sg_get(inc, "caps"), i,
-                           e) if (!in_strings(caps, json_string_value(e))) return 0;
+        json_array_foreach(sg_get(inc, "caps"), i, e)
+        {
+            if (!in_strings(caps, json_string_value(e)))
+                return 0;
+        }
         if (sg_get(inc, "minKernel")) {
             if ((r = kernel_at_least(sg_get(inc, "minKernel"), &ok, err)) < 0)
                 return r;
@@ -748,7 +757,9 @@ berth_seccomp_profile_to_oci(const json_t *profile, const json_t *caps, json_t *
         size_t j;
         const json_t *sub;
         json_array_foreach(sg_get(e, "subArchitectures"), j, sub)
+        {
             json_array_append(archs, (json_t *)sub);
+        }
         break;
     }
     json_t *out_calls = json_array();

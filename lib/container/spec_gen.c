@@ -128,7 +128,11 @@ push_unique(json_t *a, const char *s)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(a, i, e) if (!strcmp(json_string_value(e), s)) return;
+    json_array_foreach(a, i, e)
+    {
+        if (!strcmp(json_string_value(e), s))
+            return;
+    }
     sg_push(a, s);
 }
 
@@ -230,8 +234,11 @@ build_rlimits(const json_t *hc)
     bool nofile_given = false;
     size_t i;
     const json_t *u;
-    json_array_foreach(ul, i, u) if (!strcmp(sg_str(u, "Name") ? sg_str(u, "Name") : "", "nofile"))
-        nofile_given = true;
+    json_array_foreach(ul, i, u)
+    {
+        if (!strcmp(sg_str(u, "Name") ? sg_str(u, "Name") : "", "nofile"))
+            nofile_given = true;
+    }
     if (!nofile_given) {
         uint64_t n = sg_default_nofile();
         json_array_append_new(out, rlimit("RLIMIT_NOFILE", n, n));
@@ -320,7 +327,11 @@ build_process(struct ctx *c, json_t *spec, struct berth_error **err)
         }
         size_t i;
         const json_t *e;
-        json_array_foreach(v, i, e) if (json_is_string(e)) sg_push(args, json_string_value(e));
+        json_array_foreach(v, i, e)
+        {
+            if (json_is_string(e))
+                sg_push(args, json_string_value(e));
+        }
     }
     if (json_array_size(args) == 0 || (sg_bool(c->hc, "Init") && json_array_size(args) == 2))
         return berth_error_setq(err, EINVAL, "No command specified");
@@ -396,9 +407,11 @@ user_mounts_cover(const json_t *user, const char *dest)
 {
     size_t i;
     const json_t *m;
-    json_array_foreach(
-        user, i,
-        m) if (same_path(json_string_value(json_object_get(m, "destination")), dest)) return true;
+    json_array_foreach(user, i, m)
+    {
+        if (same_path(json_string_value(json_object_get(m, "destination")), dest))
+            return true;
+    }
     return false;
 }
 
@@ -981,8 +994,11 @@ build_linux(struct ctx *c, json_t *spec, struct berth_error **err)
     }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)sg_get(c->hc, "Sysctls"), key, v) if (json_is_string(v))
-        SET(sysctl, key, json_string(json_string_value(v)));
+    json_object_foreach((json_t *)sg_get(c->hc, "Sysctls"), key, v)
+    {
+        if (json_is_string(v))
+            SET(sysctl, key, json_string(json_string_value(v)));
+    }
     SET(linux_, "sysctl", sysctl);
 
     int r;
