@@ -159,6 +159,9 @@ berth_container_config_merge(const json_t *config, const json_t *image_config, j
     json_t *cfg = config ? json_deep_copy(config) : json_object();
     if (!cfg)
         return berth_error_set(err, ENOMEM, "Config");
+    /* a whole create body may be passed: what is not Config stays out of it */
+    json_object_del(cfg, "HostConfig");
+    json_object_del(cfg, "NetworkingConfig");
     if ((r = normalize_strslice(cfg, "Cmd", err)) < 0 ||
         (r = normalize_strslice(cfg, "Entrypoint", err)) < 0)
         goto fail;

@@ -37,7 +37,8 @@ int berth_container_validate(const struct json_t *config, const struct json_t *h
  * given, Entrypoint from the image only when the user's is absent/null (a given Entrypoint
  * drops the image's Cmd); Entrypoint [""] means none; Healthcheck fields filled from the
  * image's. Entrypoint and Cmd given as strings become arrays. *ret_config is a new object (what
- * inspect shows as Config). "No command specified" (EINVAL) when nothing is left to run. */
+ * inspect shows as Config; a whole create body may be passed: its HostConfig and
+ * NetworkingConfig are left out). "No command specified" (EINVAL) when nothing is left to run. */
 int berth_container_config_merge(const struct json_t *config, const struct json_t *image_config,
                                  struct json_t **ret_config, struct berth_error **err);
 

@@ -218,6 +218,10 @@ test_merge(void)
     ok(m == NULL && msg_is(err, "No command specified"),
        "Entrypoint [\"\"] without Cmd: nothing to run");
     berth_error_free(TAKE_PTR(err));
+    m = merge("{'Cmd': ['x'], 'HostConfig': {'Memory': 1}, 'NetworkingConfig': {}}", NULL, &err);
+    ok(m && !at(m, "HostConfig") && !at(m, "NetworkingConfig"),
+       "a whole create body: HostConfig and NetworkingConfig are not Config");
+    json_decref(m);
     m = merge("{'Cmd': ['x']}", NULL, &err);
     ok(m != NULL && !strcmp(at_str(m, "Cmd.0"), "x"), "no image config: the Config as given");
     json_decref(m);
