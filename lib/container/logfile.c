@@ -393,9 +393,12 @@ berth_log_writer_entry(struct berth_log_writer *w, int stream, int64_t time_ns, 
         if (k <= 0) {
             r = k < 0 ? -errno : -EIO;
             w->errors++;
-            w->size += (int64_t)done;
-            if (done > 0)
+            /* a partial entry is cut off again; if that fails too, the next entry starts on a
+             * new line (the reader skips the broken one) */
+            if (done > 0 && ftruncate(w->fd, w->size) < 0) {
+                w->size += (int64_t)done;
                 w->broken_tail = true;
+            }
             return r;
         }
         done += (size_t)k;

@@ -54,7 +54,8 @@ int berth_log_writer_open(const char *path, int64_t max_size, unsigned max_file,
                           struct berth_log_writer **ret, struct berth_error **err);
 /* Writes one entry as given (no splitting), rotating first when due. A write error is counted
  * (berth_log_writer_errors), never fatal: the entry is lost, the writer goes on (a partial write
- * is terminated so the next entry starts on its own line). Returns 0 or -errno. */
+ * is cut off again, or else terminated so the next entry starts on its own line). Returns 0 or
+ * -errno. */
 int berth_log_writer_entry(struct berth_log_writer *w, int stream, int64_t time_ns,
                            const void *data, size_t len);
 /* Adds output of a stream: complete lines are written as entries at time_ns, the rest is held

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/syscall.h"
 #include "core/util.h"
 #include "monitor/monitor_internal.h"
 #include "monitor/protocol.h"
@@ -304,6 +305,11 @@ runtime_exited(struct monitor *m, int status)
         m->console_fd = -1;
         (void)unlinkat(m->dirfd, CONSOLE_SOCK, 0);
     }
+    m->pidfd = berth_pidfd_open(m->pid, 0);
+    if (m->pidfd >= 0 && mon_epoll_set(m, m->pidfd, TAG_PIDFD, EPOLLIN, true) < 0) {
+        close(m->pidfd);
+        m->pidfd = -1;
+    }
     sync_send(m, "started %d", (int)m->pid);
     sync_close(m);
     m->state = S_RUNNING;
@@ -414,7 +420,17 @@ dispatch(struct monitor *m, const struct epoll_event *ev)
     case TAG_LISTEN:
         mon_accept(m);
         return -1;
-    case TAG_CONSOLE:
+    case TAG_PIDFD:
+        reap(m);
+        if (m->state == S_RUNNING) {
+            /* not our child after all (it cannot be reaped here): its status is unknown */
+            int status;
+            if (waitpid(m->pid, &status, WNOHANG) < 0 && errno == ECHILD)
+                process_exited(m, W_EXITCODE(255, 0));
+        }
+        mon_epoll_del(m, m->pidfd);
+        close(m->pidfd);
+        m->pidfd = -1;
         return -1;
     case TAG_STDOUT:
         output_event(m, &m->out_fd, BERTH_LOG_STDOUT);
@@ -553,6 +569,7 @@ berth_monitor_main(const struct berth_monitor_config *c, struct berth_error **er
         .err_fd = -1,
         .in_fd = -1,
         .master = -1,
+        .pidfd = -1,
         .state = S_WAIT_START,
         .stdin_state = c->stdin_open ? STDIN_PENDING : STDIN_NONE,
     };

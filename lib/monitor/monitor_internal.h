@@ -16,10 +16,10 @@ enum mon_tag {
     TAG_SIGNAL = 1,
     TAG_SYNC,
     TAG_LISTEN,
-    TAG_CONSOLE,
     TAG_STDOUT,
     TAG_STDERR,
     TAG_STDIN,
+    TAG_PIDFD,
     TAG_MAX = 16,
 };
 
@@ -72,6 +72,7 @@ struct monitor {
     pid_t runtime_pid;
     int64_t runtime_log_off; /* runtime.log's size before the runtime ran */
     pid_t pid;
+    int pidfd; /* the process: its exit even if it is not our child */
     int status;
     int64_t finished_ns;
     int64_t deadline_ns; /* S_DRAINING / S_CLOSING: when to stop waiting */

@@ -50,6 +50,21 @@
  *       drained, the monitor closes every attach connection.
  *   "resize <rows> <cols>\n"   TIOCSWINSZ on the pty; answers "ok\n" and closes.
  *   anything else: answers "error <message>\n" and closes.
+ *
+ * Details the monitor settles (lib/monitor/):
+ *   - A failure before "ready" (bad directory, attach.sock cannot be bound) is sent as
+ *     "error <message>" instead of "ready"; bad arguments go to stderr (exit 2) before the fork.
+ *   - The output pipes are read only once the runtime has exited 0: what the runtime itself
+ *     prints on a failed start never reaches the log or the clients. Attach clients connected
+ *     before "start" get the output from its first byte.
+ *   - With --tty the console socket is DIR/console.sock, removed when the master has arrived;
+ *     a resize before that is kept and applied to the new pty. --stdin-once with a tty ends the
+ *     input with ^D (a pty cannot be half-closed).
+ *   - After the exit the output is drained until every writer is gone, at most 1 s (a leftover
+ *     process of an exec may keep the pipe open); exit.json is written before the attach
+ *     connections are closed, which get up to 2 s to take what is queued for them.
+ *   - --log-max-size <= 0 means no rotation, --log-max-file 0 means 1 (truncate in place).
+ *   - A log write error (full disk) loses that entry and is counted; the process is unaffected.
  */
 #ifndef BERTH_MONITOR_PROTOCOL_H
 #define BERTH_MONITOR_PROTOCOL_H

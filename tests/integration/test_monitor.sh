@@ -259,6 +259,40 @@ t_slow_client_dropped() {
         test -n "$got" -a "${got:-0}" -lt 4000000
 }
 
+t_full_disk() {
+    local d b id out full
+    d=$(mon_dir); id=$(new_id); full=$WORK/full
+    mkdir -p "$full" && mount -t tmpfs -o size=16k tmpfs "$full"
+    b=$(sh_bundle 'i=0; while [ $i -lt 2000 ]; do echo "line $i of a log that does not fit"; i=$((i+1)); done; exit 4')
+    out=$($CTL run --attach 0,1,0 --out "$d.o" -- $(mon "$d" "$id" --bundle "$b" --log-path "$full/ctr.log"))
+    wait_done "$d" "$(ready_pid "$out")"
+    expect_eq "a full disk does not stop the process or the monitor" "$(jq .ExitCode "$d/exit.json")" 4
+    expect_eq "attached clients still get everything" "$(wc -l <"$d.o")" 2000
+    expect_true "the log holds what fitted" test "$(wc -l <"$full/ctr.log")" -gt 10
+    expect_true "every line in it is whole" jq -e . "$full/ctr.log" >/dev/null
+    umount "$full"
+}
+
+t_drain_is_bounded() {
+    local d b id out mpid start end
+    b=$(new_bundle); id=$(new_id); args "$b" /probe sleep 100
+    rt run --detach --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+    d=$(mon_dir)
+    # the exec'd shell exits at once; its background child keeps the stdout pipe open for 20 s
+    jq -n '{args: ["/bin/sh", "-c", "/probe sleep 20 & echo bg-started"], cwd: "/",
+            env: ["PATH=/bin"], user: {uid: 0, gid: 0}}' >"$d/process.json"
+    start=$(date +%s)
+    out=$($CTL run -- $(mon "$d" "$id" --exec-process "$d/process.json" --log-path "$d/exec.log"))
+    mpid=$(ready_pid "$out")
+    wait_done "$d" "$mpid"
+    end=$(date +%s)
+    expect_true "exit.json comes within a bounded time although a writer remains ($((end - start)) s)" \
+        test $((end - start)) -lt 8
+    expect_eq "the output before the exit is logged" "$(jq -r .log "$d/exec.log")" "bg-started"
+    expect_eq "exit 0" "$(jq .ExitCode "$d/exit.json")" 0
+    rt delete --force "$id" >/dev/null 2>&1
+}
+
 leftover_monitors() { pgrep -f "berth-monitor --id $PFX-" || true; }
 t_zz_no_monitor_left() {
     wait_for test -z "$(leftover_monitors)"
