@@ -440,6 +440,8 @@ sg_tmpfs_options(const char *data, json_t **ret, struct berth_error **err)
             return berth_error_set(err, ENOMEM, "tmpfs options");
         char *save = NULL;
         for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+            if (!strcmp(o, "defaults"))
+                continue;
             if (!is_flag(o)) {
                 size_t kl = strcspn(o, "=");
                 bool known = false;

@@ -786,7 +786,7 @@ test_spec_fields(void)
                       " 'SecurityOpt': ['no-new-privileges:true'],"
                       " 'Sysctls': {'net.ipv4.ip_unprivileged_port_start': '1024',"
                       "             'kernel.shmmax': '4096'},"
-                      " 'Tmpfs': {'/run': 'size=1m,exec', '/run/lock': ''},"
+                      " 'Tmpfs': {'/run': 'size=1m,defaults,exec', '/run/lock': ''},"
                       " 'Binds': ['/tmp:/hosttmp:ro,rslave'],"
                       " 'Mounts': [{'Type': 'tmpfs', 'Target': '/scratch',"
                       "             'TmpfsOptions': {'SizeBytes': 2097152, 'Mode': 448}}],"
