@@ -692,6 +692,100 @@ test_hostile(enum berth_driver driver)
     berth_store_close(s);
 }
 
+/* berth_store_add_layer_input: a range of a file, punched out after; a layer the store has is
+ * not read; a diff ID other than the expected one is refused; progress reaches the total */
+static int64_t progress_done, progress_total;
+
+static void
+on_progress(void *cls, int64_t done, int64_t total)
+{
+    (void)cls;
+    progress_done = done;
+    progress_total = total;
+}
+
+static void
+test_inputs(void)
+{
+    reset_root();
+    struct berth_store *s = open_store(BERTH_DRIVER_OVERLAY2);
+    if (!s) {
+        check(false, "inputs: open store");
+        return;
+    }
+    int tar = make_tar("plain", rich, BERTH_ARRAY_SIZE(rich));
+    struct stat st;
+    check(fstat(tar, &st) == 0 && st.st_size > 0, "inputs: a plain tar");
+    _cleanup_free_ char *data = malloc((size_t)st.st_size);
+    check(data && pread(tar, data, (size_t)st.st_size, 0) == st.st_size, "inputs: read it");
+    close(tar);
+    char want[72];
+    berth_digest_buffer(data, (size_t)st.st_size, want);
+
+    /* 8 KiB of 'x' on each side of the tar, in a file on the store's filesystem */
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/body", base);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char pad[8192];
+    memset(pad, 'x', sizeof(pad));
+    check(fd >= 0 && berth_write_all(fd, pad, sizeof(pad)) == 0 &&
+              berth_write_all(fd, data, (size_t)st.st_size) == 0 &&
+              berth_write_all(fd, pad, sizeof(pad)) == 0,
+          "inputs: the body file");
+    struct berth_layer_input in = {.fd = fd,
+                                   .offset = sizeof(pad),
+                                   .length = st.st_size,
+                                   .discard = true,
+                                   .progress = on_progress};
+    char chain[72], diff[72];
+    struct berth_error *e = NULL;
+    int r = berth_store_add_layer_input(s, NULL, &in, NULL, chain, diff, &e);
+    check(r == 0 && !strcmp(diff, want), "inputs: a range of a file is a layer with its diff ID");
+    if (e)
+        printf("#   %s\n", e->msg);
+    berth_error_freep(&e);
+    check(progress_done == st.st_size && progress_total == st.st_size,
+          "inputs: progress reaches the total (%lld of %lld)", (long long)progress_done,
+          (long long)progress_total);
+    _cleanup_free_ char *back = malloc((size_t)st.st_size + 2 * sizeof(pad));
+    bool zeros = true, pads = true;
+    if (back && pread(fd, back, (size_t)st.st_size + 2 * sizeof(pad), 0) ==
+                    (ssize_t)(st.st_size + 2 * (off_t)sizeof(pad))) {
+        for (off_t i = 0; i < st.st_size; i++)
+            zeros &= back[sizeof(pad) + (size_t)i] == 0;
+        pads = !memcmp(back, pad, sizeof(pad)) &&
+               !memcmp(back + sizeof(pad) + st.st_size, pad, sizeof(pad));
+    }
+    check(zeros && pads, "inputs: the range was punched out, the bytes around it kept");
+    _cleanup_free_ char *l = layer_dir(s, chain);
+    check(l && file_is(l, "etc/hosts", "127.0.0.1 localhost\n"), "inputs: unpacked");
+
+    /* the layer is there: given its diff ID, nothing is read (the fd is not even valid) */
+    struct berth_layer_input none = {.fd = -1, .length = 5};
+    char c2[72], d2[72];
+    check(berth_store_add_layer_input(s, NULL, &none, want, c2, d2, NULL) == 0 &&
+              !strcmp(c2, chain) && !strcmp(d2, want),
+          "inputs: a layer in the store is not read again");
+
+    /* another diff ID than the config's is refused, and leaves nothing */
+    const struct tent one[] = {{'f', "x", "x", 0644, 0, 0, 0, 0, NULL, NULL}};
+    int other = make_tar("gzip", one, 1);
+    struct berth_layer_input oin = {.fd = other, .length = -1};
+    char bogus[72] = "sha256:";
+    memset(bogus + 7, '0', 64);
+    bogus[71] = '\0';
+    check(berth_store_add_layer_input(s, NULL, &oin, bogus, c2, d2, &e) == -EBADMSG &&
+              msg_has(e, "the image config says"),
+          "inputs: a diff ID other than the expected one is refused");
+    berth_error_freep(&e);
+    check(count_in_root("layers") == 1 && count_in_root("tmp") == 0,
+          "inputs: nothing registered, tmp empty");
+    close(other);
+    close(fd);
+    unlink(path);
+    berth_store_close(s);
+}
+
 /* berth_layer_unpack's message for a child that cannot chroot (not a directory) */
 static void
 test_unpack_errors(void)
@@ -747,6 +841,7 @@ main(void)
     test_hostile(BERTH_DRIVER_OVERLAY2);
     test_hostile(BERTH_DRIVER_VFS);
     test_unpack_errors();
+    test_inputs();
     berth_rm_rf(base, NULL);
     return tap_done();
 }
