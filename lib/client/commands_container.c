@@ -150,7 +150,7 @@ on_signal(void *ud, int signo)
         berth_container_resize(c, s->id, s->exec);
     if (!s->proxy)
         return;
-    const char *name = berth_signal_name(signo);
+    const char *name = berth_client_signal_name(signo);
     if (!name)
         return;
     _cleanup_query_ struct berth_query q = {0};
@@ -172,7 +172,7 @@ berth_container_stream(struct berth_cli *cli, const char *id, struct berth_conn 
         .cli = cli, .id = id, .proxy = a->sig_proxy, .tty = a->tty, .exec = resize_exec};
     sigset_t old;
     bool want_signals = a->sig_proxy || (a->tty && isatty(STDOUT_FILENO));
-    int sfd = want_signals ? berth_signals_block(a->sig_proxy, a->tty, &old) : -1;
+    int sfd = want_signals ? berth_client_signals_block(a->sig_proxy, a->tty, &old) : -1;
     struct berth_stream_opts o = {
         .in_fd = a->in ? cli->in_fd : -1,
         .out_fd = a->out ? fileno(cli->out) : -1,
@@ -253,10 +253,7 @@ create_container(struct berth_cli *cli, struct berth_run_opts *o, json_t *body, 
     {
         const char *ip = json_string_value(dns);
         if (ip && (!strncmp(ip, "127.", 4) || !strcmp(ip, "::1"))) {
-            fprintf(cli->err,
-                    "WARNING: Localhost DNS setting (--dns=%s) may fail in "
-                    "containers.\n",
-                    ip);
+            fprintf(cli->err, "WARNING: Localhost DNS (%s) may fail in containers.\n", ip);
             break;
         }
     }
@@ -420,7 +417,7 @@ run_or_create(struct berth_cli *cli, int argc, char **argv, bool run)
         }
     } else if (run) {
         if (o.attach) {
-            fprintf(cli->err, "Conflicting options: -a and -d\n");
+            fprintf(cli->err, "conflicting options: cannot specify both --attach and --detach\n");
             rc = 1;
             goto out;
         }
@@ -435,8 +432,7 @@ run_or_create(struct berth_cli *cli, int argc, char **argv, bool run)
             berth_run_report(cli, err->msg);
             rc = berth_run_start_status(err->msg);
         } else {
-            berth_run_report(cli, err->msg);
-            rc = 125;
+            rc = berth_cli_fail(cli, err);
         }
         goto out;
     }

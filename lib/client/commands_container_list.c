@@ -304,8 +304,15 @@ berth_cli_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     struct label_ctx lx = {.rows = rows, .containers = ctrs};
     _cleanup_strbuf_ struct berth_strbuf out = {0};
     if (berth_format_write_methods(fmt, header, "*formatter.ContainerContext", rows, ps_method, &lx,
-                                   &out, &err) < 0)
-        return berth_cli_fail(cli, err);
+                                   &out, &err) < 0) {
+        /* docker's container list words execution errors its own way */
+        const char *m = err->msg;
+        if (!strncmp(m, "template parsing error: ", 24) && strstr(m, ": executing "))
+            fprintf(cli->err, "failed to execute template: %s\n", m + 24);
+        else
+            fprintf(cli->err, "%s\n", m);
+        return 1;
+    }
     fputs(berth_strbuf_str(&out), cli->out);
     return 0;
 }

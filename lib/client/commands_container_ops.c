@@ -24,12 +24,14 @@ for_each(struct berth_cli *cli, char **names, int n, const char *method, const c
     if (!c)
         return 1;
     _cleanup_strbuf_ struct berth_strbuf errors = {0};
+    bool fatal = false;
     for (int i = 0; i < n; i++) {
         _cleanup_free_ char *path = berth_container_path(names[i], suffix);
         _cleanup_error_ struct berth_error *err = NULL;
         if (!path || berth_client_send_json(c, method, path, q, NULL, NULL, &err) < 0) {
-            if (ignore_missing && err && err->code == ENOENT)
-                continue;
+            /* rm -f: a missing container is reported, but is no failure */
+            if (!ignore_missing || !err || err->code != ENOENT)
+                fatal = true;
             berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "",
                                 err ? err->msg : "out of memory");
             continue;
@@ -39,7 +41,7 @@ for_each(struct berth_cli *cli, char **names, int n, const char *method, const c
     if (errors.len) {
         fflush(cli->out);
         fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
-        return 1;
+        return fatal ? 1 : 0;
     }
     return 0;
 }
@@ -441,14 +443,18 @@ berth_cli_cmd_logs(struct berth_cli *cli, int argc, char **argv)
     double now = berth_now();
     if (since && since[0]) {
         _cleanup_free_ char *ts = NULL;
-        if (berth_cli_timestamp(since, now, &ts, &err) < 0)
-            return berth_cli_fail(cli, err);
+        if (berth_cli_timestamp(since, now, &ts, &err) < 0) {
+            fprintf(cli->err, "invalid value for \"since\": %s\n", err->msg);
+            return 1;
+        }
         berth_query_add(&q, "since", ts);
     }
     if (until && until[0]) {
         _cleanup_free_ char *ts = NULL;
-        if (berth_cli_timestamp(until, now, &ts, &err) < 0)
-            return berth_cli_fail(cli, err);
+        if (berth_cli_timestamp(until, now, &ts, &err) < 0) {
+            fprintf(cli->err, "invalid value for \"until\": %s\n", err->msg);
+            return 1;
+        }
         berth_query_add(&q, "until", ts);
     }
     if (timestamps)
@@ -631,7 +637,7 @@ berth_cli_cmd_port(struct berth_cli *cli, int argc, char **argv)
             return 1;
         json_t *binds = json_object_get(ports, want);
         if (json_array_size(binds) == 0) {
-            fprintf(cli->err, "Error: No public port '%s' published for %s\n", want, args[0]);
+            fprintf(cli->err, "Error: No public port '%s' published for %s\n", args[1], args[0]);
             return 1;
         }
         json_t *b;
@@ -678,7 +684,15 @@ berth_cli_cmd_diff(struct berth_cli *cli, int argc, char **argv)
     if (!path || berth_client_get_json(c, path, NULL, &changes, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
     json_t *ch;
-    size_t i;
+    size_t i, n = json_array_size(changes);
+    for (size_t x = 0; x < n; x++)
+        for (size_t y = x + 1; y < n; y++)
+            if (strcmp(berth_cli_jstr(json_array_get(changes, x), "Path"),
+                       berth_cli_jstr(json_array_get(changes, y), "Path")) > 0) {
+                json_t *t = json_incref(json_array_get(changes, x));
+                json_array_set(changes, x, json_array_get(changes, y));
+                json_array_set_new(changes, y, t);
+            }
     json_array_foreach(changes, i, ch)
     {
         long long kind = berth_cli_jint(ch, "Kind");
@@ -719,14 +733,16 @@ berth_cli_cmd_top(struct berth_cli *cli, int argc, char **argv)
     size_t i, k;
     json_array_foreach(json_object_get(top, "Titles"), i, v)
     {
-        berth_strbuf_printf(&text, "%s\t", json_string_value(v) ? json_string_value(v) : "");
+        berth_strbuf_printf(&text, "%s%s", i ? "\t" : "",
+                            json_string_value(v) ? json_string_value(v) : "");
     }
     berth_strbuf_putc(&text, '\n');
     json_array_foreach(json_object_get(top, "Processes"), i, row)
     {
         json_array_foreach(row, k, v)
         {
-            berth_strbuf_printf(&text, "%s\t", json_string_value(v) ? json_string_value(v) : "");
+            berth_strbuf_printf(&text, "%s%s", k ? "\t" : "",
+                                json_string_value(v) ? json_string_value(v) : "");
         }
         berth_strbuf_putc(&text, '\n');
     }

@@ -41,33 +41,58 @@ go_err(int e)
     return buf;
 }
 
-/* HEAD archive: the X-Docker-Container-Path-Stat header's JSON */
+/* HEAD archive: does path exist in the container? Errors read like docker's. */
 static int
-stat_in_container(struct berth_client *c, const char *ctr, const char *path, json_t **ret,
+stat_in_container(struct berth_client *c, const char *ctr, const char *path,
                   struct berth_error **err)
 {
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "path", path);
     _cleanup_free_ char *p = berth_container_path(ctr, "/archive");
     struct berth_conn conn = {.fd = -1};
-    int r = berth_conn_request(c, "HEAD", p, &q, NULL, false, &conn, err);
-    (void)r;
+    struct berth_error *e = NULL;
+    int r = berth_conn_request(c, "HEAD", p, &q, NULL, false, &conn, &e);
     berth_conn_close(&conn);
-    if (r < 0) {
-        /* HEAD replies have no body: docker's wording */
-        if (err && *err && (*err)->code == ENOENT) {
-            berth_error_free(*err);
-            *err = NULL;
-            return berth_error_setq(err, ENOENT,
-                                    "Error response from daemon: Could not find the file %s in "
-                                    "container %s",
-                                    path, ctr);
-        }
+    if (r == 0)
+        return 0;
+    if (!e || e->code != ENOENT) {
+        *err = e;
         return r;
     }
-    /* the stat comes in a header: ask again through libcurl is simpler to parse by hand */
-    *ret = NULL;
-    return 0;
+    berth_error_free(e);
+    /* a HEAD reply has no message: is it the container or the path that is missing? */
+    _cleanup_free_ char *ipath = berth_container_path(ctr, "/json");
+    _cleanup_(json_decrefp) json_t *v = NULL;
+    if (berth_client_get_json(c, ipath, NULL, &v, NULL, err) < 0)
+        return -ENOENT;
+    return berth_error_setq(err, ENOENT,
+                            "Error response from daemon: Could not find the file %s in container "
+                            "%s",
+                            path, ctr);
+}
+
+/* lstat's error for the first missing component of path, as Go's filepath walk reports it */
+static void
+report_missing(struct berth_cli *cli, const char *path, int e)
+{
+    _cleanup_free_ char *p = strdup(path);
+    if (!p) {
+        fprintf(cli->err, "lstat %s: %s\n", path, go_err(e));
+        return;
+    }
+    /* the shortest prefix that does not exist */
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        struct stat st;
+        if (lstat(p, &st) < 0) {
+            fprintf(cli->err, "lstat %s: %s\n", p, go_err(errno));
+            return;
+        }
+        *s = '/';
+    }
+    fprintf(cli->err, "lstat %s: %s\n", p, go_err(e));
 }
 
 struct tar_out {
@@ -239,8 +264,7 @@ copy_from(struct berth_cli *cli, const char *ctr, const char *src, const char *d
     if (!c)
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
-    json_t *st = NULL;
-    if (stat_in_container(c, ctr, src, &st, &err) < 0)
+    if (stat_in_container(c, ctr, src, &err) < 0)
         return berth_cli_fail(cli, err);
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "path", src);
@@ -329,7 +353,7 @@ copy_to(struct berth_cli *cli, const char *src, const char *ctr, const char *dst
     }
     struct stat ss;
     if ((follow ? stat(src, &ss) : lstat(src, &ss)) < 0) {
-        fprintf(cli->err, "lstat %s: %s\n", src, go_err(errno));
+        report_missing(cli, src, errno);
         return 1;
     }
     /* does the destination exist in the container, and is it a directory? */
@@ -351,10 +375,6 @@ copy_to(struct berth_cli *cli, const char *src, const char *ctr, const char *dst
         berth_error_free(e);
     }
     if (exists) {
-        /* ask for the mode through a GET of the stat header (libcurl keeps it simple) */
-        _cleanup_query_ struct berth_query hq = {0};
-        berth_query_add(&hq, "path", dst);
-        _cleanup_free_ char *target = berth_client_target(c, path, &hq);
         /* a trailing slash or "." names a directory; otherwise try the path as one */
         dst_dir = (dl > 0 && dst[dl - 1] == '/') || ends_with_dot(dst);
         if (!dst_dir) {
@@ -369,7 +389,6 @@ copy_to(struct berth_cli *cli, const char *src, const char *ctr, const char *dst
                 berth_error_free(e);
             }
         }
-        (void)target;
     }
     _cleanup_free_ char *scopy = strdup(src), *s2 = strdup(src);
     size_t sl = strlen(scopy);

@@ -223,6 +223,10 @@ berth_conn_request(struct berth_client *c, const char *method, const char *path,
         berth_conn_close(&conn);
         return r;
     }
+    if (!strcmp(method, "HEAD")) {
+        conn.content_length = 0; /* a HEAD reply has no body whatever its headers say */
+        conn.chunked = false;
+    }
     if (conn.status >= 400) {
         _cleanup_free_ char *body = NULL;
         size_t len = 0;
@@ -347,8 +351,8 @@ berth_stdcopy_feed(struct berth_stdcopy *s, const char *data, size_t len, struct
 /* ---- detach keys ---- */
 
 int
-berth_detach_keys_parse(const char *keys, unsigned char *ret, size_t cap, size_t *ret_len,
-                        struct berth_error **err)
+berth_client_detach_keys_parse(const char *keys, unsigned char *ret, size_t cap, size_t *ret_len,
+                               struct berth_error **err)
 {
     size_t n = 0;
     _cleanup_free_ char *copy = strdup(keys);
@@ -385,9 +389,9 @@ berth_detach_keys_parse(const char *keys, unsigned char *ret, size_t cap, size_t
 }
 
 size_t
-berth_detach_filter(const unsigned char *keys, size_t nkeys, size_t *matched,
-                    const unsigned char *in, size_t n, unsigned char *out, size_t out_cap,
-                    bool *detached)
+berth_client_detach_filter(const unsigned char *keys, size_t nkeys, size_t *matched,
+                           const unsigned char *in, size_t n, unsigned char *out, size_t out_cap,
+                           bool *detached)
 {
     *detached = false;
     size_t o = 0;
@@ -437,7 +441,7 @@ static const struct {
 };
 
 const char *
-berth_signal_name(int signo)
+berth_client_signal_name(int signo)
 {
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(signal_map); i++)
         if (signal_map[i].signo == signo)
@@ -446,7 +450,7 @@ berth_signal_name(int signo)
 }
 
 int
-berth_signal_parse(const char *s)
+berth_client_signal_parse(const char *s)
 {
     if (!s || !*s)
         return -1;
@@ -462,7 +466,7 @@ berth_signal_parse(const char *s)
 }
 
 int
-berth_signals_block(bool proxy, bool winch, sigset_t *old)
+berth_client_signals_block(bool proxy, bool winch, sigset_t *old)
 {
     /* what Go's signal.Notify(c) delivers and docker forwards (not CHLD, PIPE, URG) */
     static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM,
@@ -523,7 +527,7 @@ berth_stream(struct berth_conn *conn, const struct berth_stream_opts *o, struct 
         if (tcsetattr(o->in_fd, TCSANOW, &t) == 0)
             raw = true;
         if (!o->detach || !o->detach[0] ||
-            berth_detach_keys_parse(o->detach, keys, sizeof(keys), &nkeys, NULL) < 0) {
+            berth_client_detach_keys_parse(o->detach, keys, sizeof(keys), &nkeys, NULL) < 0) {
             keys[0] = 16;
             keys[1] = 17;
             nkeys = 2;
@@ -589,8 +593,8 @@ berth_stream(struct berth_conn *conn, const struct berth_stream_opts *o, struct 
                 const void *data = buf;
                 if (raw) {
                     bool detached = false;
-                    m = berth_detach_filter(keys, nkeys, &matched, (unsigned char *)buf, (size_t)n,
-                                            fbuf, sizeof(fbuf), &detached);
+                    m = berth_client_detach_filter(keys, nkeys, &matched, (unsigned char *)buf,
+                                                   (size_t)n, fbuf, sizeof(fbuf), &detached);
                     if (detached) {
                         result = BERTH_STREAM_DETACHED;
                         break;

@@ -65,16 +65,16 @@ int berth_stdcopy_feed(struct berth_stdcopy *s, const char *data, size_t len,
                        struct berth_error **err);
 
 /* moby/term.ToBytes: "ctrl-p,ctrl-q" → {16, 17}; single characters and ctrl-[a-z@[\]^_]. */
-int berth_detach_keys_parse(const char *keys, unsigned char *ret, size_t cap, size_t *ret_len,
-                            struct berth_error **err);
+int berth_client_detach_keys_parse(const char *keys, unsigned char *ret, size_t cap,
+                                   size_t *ret_len, struct berth_error **err);
 
 /* The escape proxy of moby/term: returns how many of buf's n bytes can be passed on; *matched
  * tracks the keys matched so far (bytes held back) and *detached becomes true when the whole
  * sequence was typed. Held-back bytes that turn out not to be the sequence are put back in
  * front (out gets them first). */
-size_t berth_detach_filter(const unsigned char *keys, size_t nkeys, size_t *matched,
-                           const unsigned char *in, size_t n, unsigned char *out, size_t out_cap,
-                           bool *detached);
+size_t berth_client_detach_filter(const unsigned char *keys, size_t nkeys, size_t *matched,
+                                  const unsigned char *in, size_t n, unsigned char *out,
+                                  size_t out_cap, bool *detached);
 
 /* What the copy loop connects. */
 struct berth_stream_opts {
@@ -103,12 +103,12 @@ int berth_stream(struct berth_conn *conn, const struct berth_stream_opts *opts,
 
 /* Signals docker forwards with --sig-proxy, blocked and read through a signalfd. Returns the
  * signalfd (or -1) and keeps the old mask in *old. */
-int berth_signals_block(bool proxy, bool winch, sigset_t *old);
+int berth_client_signals_block(bool proxy, bool winch, sigset_t *old);
 /* "INT" for SIGINT (moby's signal map names), NULL when there is none. */
-const char *berth_signal_name(int signo);
+const char *berth_client_signal_name(int signo);
 /* Parses a signal as docker's signal.ParseSignal: "9", "KILL", "SIGKILL" → 9; -1 when
  * invalid. */
-int berth_signal_parse(const char *s);
+int berth_client_signal_parse(const char *s);
 
 /* The terminal size of fd (rows, cols); false when it is not a terminal. */
 bool berth_tty_size(int fd, unsigned *rows, unsigned *cols);
