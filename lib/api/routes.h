@@ -80,4 +80,17 @@ const char *berth_api_stream_type(struct berth_http_request *req, bool tty);
 /* "ctrl-p,ctrl-q" to bytes (moby's detach key syntax). */
 int berth_detach_keys_parse(const char *s, unsigned char *out, size_t max, size_t *ret_len);
 
+/* containers_fs.c */
+void berth_api_container_archive_head(struct berth_http_request *req);
+void berth_api_container_archive_get(struct berth_http_request *req);
+void berth_api_container_archive_put(struct berth_http_request *req);
+void berth_api_container_export(struct berth_http_request *req);
+void berth_api_container_changes(struct berth_http_request *req);
+void berth_api_commit(struct berth_http_request *req);
+
+/* containers_stats.c */
+void berth_api_container_top(struct berth_http_request *req);
+void berth_api_container_stats(struct berth_http_request *req);
+void berth_api_container_update(struct berth_http_request *req);
+
 #endif

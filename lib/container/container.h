@@ -118,6 +118,15 @@ int berth_container_rename(struct berth_containers *cs, const char *ref, const c
 int berth_container_resize(struct berth_containers *cs, const char *ref, unsigned rows,
                            unsigned cols, struct berth_error **err);
 
+/* update.c: under the lock, apply() edits a copy of the record's HostConfig; when it succeeds
+ * the copy replaces it and the record is saved (on any failure nothing changes). ENOENT when
+ * there is no such container. */
+int berth_container_update_host_config(struct berth_containers *cs, const char *ref,
+                                       int (*apply)(struct json_t *hc,
+                                                    const struct berth_container *c, void *cls,
+                                                    struct berth_error **err),
+                                       void *cls, struct berth_error **err);
+
 /* inspect / list JSON (lock held). */
 struct json_t *berth_container_inspect_json(struct berth_containers *cs,
                                             const struct berth_container *c, bool size);

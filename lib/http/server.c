@@ -240,6 +240,15 @@ void
 berth_http_reply_stream(struct berth_http_request *req, unsigned status, const char *content_type,
                         berth_http_produce produce, void *cls, void (*free_cls)(void *cls))
 {
+    berth_http_reply_stream_with_headers(req, status, content_type, NULL, produce, cls, free_cls);
+}
+
+void
+berth_http_reply_stream_with_headers(struct berth_http_request *req, unsigned status,
+                                     const char *content_type, const char *const *headers,
+                                     berth_http_produce produce, void *cls,
+                                     void (*free_cls)(void *cls))
+{
     struct stream *s = calloc(1, sizeof(*s));
     if (!s) {
         if (free_cls)
@@ -257,6 +266,8 @@ berth_http_reply_stream(struct berth_http_request *req, unsigned status, const c
     }
     if (content_type)
         MHD_add_response_header(resp, "Content-Type", content_type);
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
     queue(req, status, resp);
 }
 

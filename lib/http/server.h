@@ -102,6 +102,11 @@ typedef ssize_t (*berth_http_produce)(void *cls, char *buf, size_t max);
 void berth_http_reply_stream(struct berth_http_request *req, unsigned status,
                              const char *content_type, berth_http_produce produce, void *cls,
                              void (*free_cls)(void *cls));
+/* The same with extra headers (NULL-terminated name, value pairs). */
+void berth_http_reply_stream_with_headers(struct berth_http_request *req, unsigned status,
+                                          const char *content_type, const char *const *headers,
+                                          berth_http_produce produce, void *cls,
+                                          void (*free_cls)(void *cls));
 /* Whether a stream should end: the client has gone away, or the server is stopping (for
  * endless streams like /events). */
 bool berth_http_client_gone(struct berth_http_request *req);
