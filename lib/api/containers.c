@@ -73,7 +73,7 @@ berth_api_container_create(struct berth_http_request *req)
     }
     char id[65];
     char **warnings = NULL;
-    int r = berth_container_create(cs, berth_http_query(req, "name"), body, id, &warnings, &err);
+    int r = berth_ctr_create(cs, berth_http_query(req, "name"), body, id, &warnings, &err);
     json_decref(body);
     if (r < 0) {
         reply_err(req, err);
@@ -277,7 +277,7 @@ void
 berth_api_container_start(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_start(containers_of(req), req->param, &err);
+    int r = berth_ctr_start(containers_of(req), req->param, &err);
     if (r < 0 && err && err->code == EIO) {
         /* the runtime refused the process: moby answers 400 for a bad command, 500 else */
         const char *m = err->msg;
@@ -304,7 +304,7 @@ void
 berth_api_container_stop(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_stop(containers_of(req), req->param, berth_http_query(req, "signal"),
+    int r = berth_ctr_stop(containers_of(req), req->param, berth_http_query(req, "signal"),
                                  timeout_param(req), &err);
     reply_result(req, r, err);
 }
@@ -313,7 +313,7 @@ void
 berth_api_container_restart(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_restart(containers_of(req), req->param,
+    int r = berth_ctr_restart(containers_of(req), req->param,
                                     berth_http_query(req, "signal"), timeout_param(req), &err);
     reply_result(req, r < 0 && r != -EALREADY ? r : 0, err);
 }
@@ -322,7 +322,7 @@ void
 berth_api_container_kill(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_kill(containers_of(req), req->param, berth_http_query(req, "signal"),
+    int r = berth_ctr_kill(containers_of(req), req->param, berth_http_query(req, "signal"),
                                  &err);
     if (r < 0 && err && err->code == EBUSY) {
         berth_http_reply_error(req, 409, "%s", err->msg);
@@ -336,7 +336,7 @@ void
 berth_api_container_pause(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_pause(containers_of(req), req->param, true, &err);
+    int r = berth_ctr_pause(containers_of(req), req->param, true, &err);
     reply_result(req, r, err);
 }
 
@@ -344,7 +344,7 @@ void
 berth_api_container_unpause(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_pause(containers_of(req), req->param, false, &err);
+    int r = berth_ctr_pause(containers_of(req), req->param, false, &err);
     reply_result(req, r, err);
 }
 
@@ -352,7 +352,7 @@ void
 berth_api_container_delete(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_remove(containers_of(req), req->param,
+    int r = berth_ctr_remove(containers_of(req), req->param,
                                    berth_http_query_bool(req, "force", false),
                                    berth_http_query_bool(req, "v", false), &err);
     if (r < 0 && err && err->code == EEXIST) {
@@ -367,7 +367,7 @@ void
 berth_api_container_rename(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_container_rename(containers_of(req), req->param, berth_http_query(req, "name"),
+    int r = berth_ctr_rename(containers_of(req), req->param, berth_http_query(req, "name"),
                                    &err);
     reply_result(req, r, err);
 }
@@ -418,7 +418,7 @@ berth_api_containers_prune(struct berth_http_request *req)
     int64_t reclaimed = 0;
     for (size_t i = 0; ids && ids[i]; i++) {
         struct berth_error *e = NULL;
-        if (berth_container_remove(cs, ids[i], false, false, &e) == 0)
+        if (berth_ctr_remove(cs, ids[i], false, false, &e) == 0)
             json_array_append_new(deleted, json_string(ids[i]));
         berth_error_free(e);
     }

@@ -160,7 +160,7 @@ berth_api_container_resize(struct berth_http_request *req)
         return;
     }
     struct berth_error *err = NULL;
-    if (berth_container_resize(containers_of(req), req->param, (unsigned)h, (unsigned)w, &err) <
+    if (berth_ctr_resize(containers_of(req), req->param, (unsigned)h, (unsigned)w, &err) <
         0) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);

@@ -95,27 +95,27 @@ int berth_containers_using_image(struct berth_containers *cs, const char *image_
                                  bool running_only, char *ret_id);
 
 /* Creates a record: body is the POST /containers/create body; name may be NULL. */
-int berth_container_create(struct berth_containers *cs, const char *name,
+int berth_ctr_create(struct berth_containers *cs, const char *name,
                            const struct json_t *body, char ret_id[65], char ***ret_warnings,
                            struct berth_error **err);
 /* Starts (EALREADY when it already runs: 304). */
-int berth_container_start(struct berth_containers *cs, const char *ref, struct berth_error **err);
+int berth_ctr_start(struct berth_containers *cs, const char *ref, struct berth_error **err);
 /* Sends sig; with stop semantics waits up to timeout_s then SIGKILL (timeout_s < 0: the
  * container's StopTimeout, default 10). */
-int berth_container_stop(struct berth_containers *cs, const char *ref, const char *signal,
+int berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal,
                          int timeout_s, struct berth_error **err);
-int berth_container_kill(struct berth_containers *cs, const char *ref, const char *signal,
+int berth_ctr_kill(struct berth_containers *cs, const char *ref, const char *signal,
                          struct berth_error **err);
-int berth_container_restart(struct berth_containers *cs, const char *ref, const char *signal,
+int berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *signal,
                             int timeout_s, struct berth_error **err);
-int berth_container_pause(struct berth_containers *cs, const char *ref, bool pause,
+int berth_ctr_pause(struct berth_containers *cs, const char *ref, bool pause,
                           struct berth_error **err);
-int berth_container_remove(struct berth_containers *cs, const char *ref, bool force,
+int berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force,
                            bool volumes, struct berth_error **err);
-int berth_container_rename(struct berth_containers *cs, const char *ref, const char *new_name,
+int berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_name,
                            struct berth_error **err);
 /* Resizes the tty (ENOENT-ish errors when not running). */
-int berth_container_resize(struct berth_containers *cs, const char *ref, unsigned rows,
+int berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows,
                            unsigned cols, struct berth_error **err);
 
 /* update.c: under the lock, apply() edits a copy of the record's HostConfig; when it succeeds

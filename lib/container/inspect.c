@@ -50,24 +50,43 @@ network_mode(const struct berth_container *c)
 static json_t *
 network_settings(const struct berth_container *c, bool list)
 {
-    json_t *nets = json_object();
     const char *mode = network_mode(c);
-    json_object_set_new(
-        nets, mode,
-        json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                  "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "", "Gateway",
-                  "", "IPAddress", "", "IPv6Gateway", "", "IPPrefixLen", 0, "GlobalIPv6Address",
-                  "", "MacAddress", "", "GlobalIPv6PrefixLen", 0, "DNSNames", ""));
-    json_object_set_new(json_object_get(nets, mode), "DNSNames", json_null());
-    if (list)
-        return json_pack("{s:o}", "Networks", nets);
-    return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:n, s:n, s:s, s:i, s:s, s:i, s:s, s:s, "
-                     "s:s, s:o}",
-                     "Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
-                     "LinkLocalIPv6PrefixLen", "", "SandboxKey", "", "SecondaryIPAddresses",
-                     "SecondaryIPv6Addresses", "EndpointID", "", "IPPrefixLen", 0, "IPAddress",
-                     "", "GlobalIPv6PrefixLen", 0, "Gateway", "", "GlobalIPv6Address", "",
-                     "IPv6Gateway", "", "Ports", json_object(), "Networks", nets);
+    json_t *ep = json_object();
+    json_object_set_new(ep, "IPAMConfig", json_null());
+    json_object_set_new(ep, "Links", json_null());
+    json_object_set_new(ep, "Aliases", json_null());
+    json_object_set_new(ep, "MacAddress", json_string(""));
+    json_object_set_new(ep, "DriverOpts", json_null());
+    json_object_set_new(ep, "NetworkID", json_string(""));
+    json_object_set_new(ep, "EndpointID", json_string(""));
+    json_object_set_new(ep, "Gateway", json_string(""));
+    json_object_set_new(ep, "IPAddress", json_string(""));
+    json_object_set_new(ep, "IPPrefixLen", json_integer(0));
+    json_object_set_new(ep, "IPv6Gateway", json_string(""));
+    json_object_set_new(ep, "GlobalIPv6Address", json_string(""));
+    json_object_set_new(ep, "GlobalIPv6PrefixLen", json_integer(0));
+    json_object_set_new(ep, "DNSNames", json_null());
+    json_t *nets = json_object();
+    json_object_set_new(nets, mode, ep);
+    json_t *ns = json_object();
+    if (list) {
+        json_object_set_new(ns, "Networks", nets);
+        return ns;
+    }
+    static const char *const empty_strings[] = {
+        "Bridge",     "SandboxID", "SandboxKey",        "EndpointID", "Gateway",
+        "IPAddress",  "MacAddress", "GlobalIPv6Address", "IPv6Gateway", "LinkLocalIPv6Address"};
+    for (size_t i = 0; i < BERTH_ARRAY_SIZE(empty_strings); i++)
+        json_object_set_new(ns, empty_strings[i], json_string(""));
+    json_object_set_new(ns, "HairpinMode", json_false());
+    json_object_set_new(ns, "LinkLocalIPv6PrefixLen", json_integer(0));
+    json_object_set_new(ns, "SecondaryIPAddresses", json_null());
+    json_object_set_new(ns, "SecondaryIPv6Addresses", json_null());
+    json_object_set_new(ns, "IPPrefixLen", json_integer(0));
+    json_object_set_new(ns, "GlobalIPv6PrefixLen", json_integer(0));
+    json_object_set_new(ns, "Ports", json_object());
+    json_object_set_new(ns, "Networks", nets);
+    return ns;
 }
 
 json_t *

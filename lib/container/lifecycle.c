@@ -416,7 +416,7 @@ random_id(char out[65])
 }
 
 int
-berth_container_create(struct berth_containers *cs, const char *name, const json_t *body,
+berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *body,
                        char ret_id[65], char ***ret_warnings, struct berth_error **err)
 {
     int r;
@@ -768,7 +768,7 @@ start_container(struct berth_containers *cs, struct berth_container *c, bool is_
 }
 
 int
-berth_container_start(struct berth_containers *cs, const char *ref, struct berth_error **err)
+berth_ctr_start(struct berth_containers *cs, const char *ref, struct berth_error **err)
 {
     berth_containers_lock(cs);
     struct berth_container *c;
@@ -900,7 +900,7 @@ stop_locked(struct berth_containers *cs, struct berth_container *c, const char *
     } while (0)
 
 int
-berth_container_stop(struct berth_containers *cs, const char *ref, const char *signal,
+berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal,
                      int timeout_s, struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
@@ -916,7 +916,7 @@ berth_container_stop(struct berth_containers *cs, const char *ref, const char *s
 }
 
 int
-berth_container_kill(struct berth_containers *cs, const char *ref, const char *signal,
+berth_ctr_kill(struct berth_containers *cs, const char *ref, const char *signal,
                      struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
@@ -939,7 +939,7 @@ berth_container_kill(struct berth_containers *cs, const char *ref, const char *s
 }
 
 int
-berth_container_restart(struct berth_containers *cs, const char *ref, const char *signal,
+berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *signal,
                         int timeout_s, struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
@@ -960,7 +960,7 @@ berth_container_restart(struct berth_containers *cs, const char *ref, const char
 }
 
 int
-berth_container_pause(struct berth_containers *cs, const char *ref, bool pause,
+berth_ctr_pause(struct berth_containers *cs, const char *ref, bool pause,
                       struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
@@ -1008,7 +1008,7 @@ remove_locked(struct berth_containers *cs, struct berth_container *c, struct ber
 }
 
 int
-berth_container_remove(struct berth_containers *cs, const char *ref, bool force, bool volumes,
+berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force, bool volumes,
                        struct berth_error **err)
 {
     (void)volumes; /* no volumes yet */
@@ -1046,7 +1046,7 @@ berth_container_remove(struct berth_containers *cs, const char *ref, bool force,
 }
 
 int
-berth_container_rename(struct berth_containers *cs, const char *ref, const char *new_name,
+berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_name,
                        struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
@@ -1084,7 +1084,7 @@ berth_container_rename(struct berth_containers *cs, const char *ref, const char 
 }
 
 int
-berth_container_resize(struct berth_containers *cs, const char *ref, unsigned rows,
+berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows,
                        unsigned cols, struct berth_error **err)
 {
     _cleanup_free_ char *run_dir = NULL;
