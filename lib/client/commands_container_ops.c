@@ -348,7 +348,7 @@ berth_cli_cmd_update(struct berth_cli *cli, int argc, char **argv)
     struct berth_client *c = berth_cli_client(cli);
     if (!c)
         return 1;
-    _cleanup_strbuf_ struct berth_strbuf errors = {0};
+    _cleanup_strbuf_ struct berth_strbuf errors = {0}, warnings = {0};
     for (int i = 0; i < nargs; i++) {
         _cleanup_free_ char *path = berth_container_path(args[i], "/update");
         _cleanup_error_ struct berth_error *err = NULL;
@@ -360,12 +360,16 @@ berth_cli_cmd_update(struct berth_cli *cli, int argc, char **argv)
         }
         json_t *w;
         size_t k;
+        fprintf(cli->out, "%s\n", args[i]);
         json_array_foreach(json_object_get(resp, "Warnings"), k, w)
         {
-            fprintf(cli->err, "%s\n", json_string_value(w) ? json_string_value(w) : "");
+            berth_strbuf_printf(&warnings, "%s%s", warnings.len ? "\n" : "",
+                                json_string_value(w) ? json_string_value(w) : "");
         }
-        fprintf(cli->out, "%s\n", args[i]);
     }
+    /* docker prints the daemon's warnings after the names, on stdout */
+    if (warnings.len)
+        fprintf(cli->out, "%s\n", berth_strbuf_str(&warnings));
     if (errors.len) {
         fflush(cli->out);
         fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
@@ -684,15 +688,7 @@ berth_cli_cmd_diff(struct berth_cli *cli, int argc, char **argv)
     if (!path || berth_client_get_json(c, path, NULL, &changes, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
     json_t *ch;
-    size_t i, n = json_array_size(changes);
-    for (size_t x = 0; x < n; x++)
-        for (size_t y = x + 1; y < n; y++)
-            if (strcmp(berth_cli_jstr(json_array_get(changes, x), "Path"),
-                       berth_cli_jstr(json_array_get(changes, y), "Path")) > 0) {
-                json_t *t = json_incref(json_array_get(changes, x));
-                json_array_set(changes, x, json_array_get(changes, y));
-                json_array_set_new(changes, y, t);
-            }
+    size_t i;
     json_array_foreach(changes, i, ch)
     {
         long long kind = berth_cli_jint(ch, "Kind");

@@ -502,17 +502,29 @@ parse_ulimits(char **in, json_t *out, bool *is_usage, struct berth_error **err)
             return flag_error(err, is_usage, "--ulimit", *p, why);
         }
         _cleanup_free_ char *name = strndup(*p, (size_t)(eq - *p));
-        char *end;
-        long long soft = strtoll(eq + 1, &end, 10), hard = soft;
-        if (end == eq + 1 || (*end && *end != ':')) {
-            snprintf(why, sizeof(why), "invalid ulimit argument: %s", *p);
+        const char *colon = strchr(eq + 1, ':');
+        if (colon && strchr(colon + 1, ':')) {
+            snprintf(why, sizeof(why),
+                     "too many limit value arguments - %s, can only have up to two, "
+                     "`soft[:hard]`",
+                     eq + 1);
             return flag_error(err, is_usage, "--ulimit", *p, why);
         }
-        if (*end == ':') {
-            const char *h = end + 1;
-            hard = strtoll(h, &end, 10);
-            if (end == h || *end) {
-                snprintf(why, sizeof(why), "invalid ulimit argument: %s", *p);
+        _cleanup_free_ char *sv =
+            strndup(eq + 1, colon ? (size_t)(colon - eq - 1) : strlen(eq + 1));
+        const char *hv = colon ? colon + 1 : NULL;
+        char *end = NULL;
+        errno = 0;
+        long long soft = sv ? strtoll(sv, &end, 10) : 0, hard = soft;
+        if (!sv || !sv[0] || *end || errno) {
+            snprintf(why, sizeof(why), "strconv.ParseInt: parsing \"%s\": invalid syntax",
+                     sv ? sv : "");
+            return flag_error(err, is_usage, "--ulimit", *p, why);
+        }
+        if (hv) {
+            hard = strtoll(hv, &end, 10);
+            if (!hv[0] || *end) {
+                snprintf(why, sizeof(why), "strconv.ParseInt: parsing \"%s\": invalid syntax", hv);
                 return flag_error(err, is_usage, "--ulimit", *p, why);
             }
         }

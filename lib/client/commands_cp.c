@@ -357,23 +357,24 @@ copy_to(struct berth_cli *cli, const char *src, const char *ctr, const char *dst
         return 1;
     }
     /* does the destination exist in the container, and is it a directory? */
-    _cleanup_free_ char *dcopy = strdup(dst);
     size_t dl = strlen(dst);
     bool dst_dir = false, exists = false;
     {
         _cleanup_query_ struct berth_query hq = {0};
         berth_query_add(&hq, "path", dst);
         struct berth_conn conn = {.fd = -1};
-        struct berth_error *e = NULL;
-        if (berth_conn_request(c, "HEAD", path, &hq, NULL, false, &conn, &e) == 0) {
+        if (berth_conn_request(c, "HEAD", path, &hq, NULL, false, &conn, &err) == 0) {
             exists = true;
-            /* the stat header: mode bit 31 is a directory (Go's os.ModeDir) */
             berth_conn_close(&conn);
-        } else if (e && e->code != ENOENT) {
-            return berth_cli_fail(cli, e);
+        } else if (err && err->code != ENOENT) {
+            return berth_cli_fail(cli, err);
         }
-        berth_error_free(e);
+        berth_error_free(err);
+        err = NULL;
     }
+    _cleanup_free_ char *dcopy = strdup(dst);
+    if (!dcopy)
+        return 1;
     if (exists) {
         /* a trailing slash or "." names a directory; otherwise try the path as one */
         dst_dir = (dl > 0 && dst[dl - 1] == '/') || ends_with_dot(dst);
