@@ -18,7 +18,7 @@
 #include "core/util.h"
 
 char *
-berth_container_path(const char *id, const char *suffix)
+berth_cli_ctr_path(const char *id, const char *suffix)
 {
     char *p = NULL;
     if (asprintf(&p, "/containers/%s%s", id, suffix) < 0)
@@ -51,8 +51,8 @@ berth_run_start_status(const char *msg)
 /* ---- attach, wait, stream ---- */
 
 int
-berth_container_attach(struct berth_client *c, const char *id, const struct berth_attach *a,
-                       bool logs, struct berth_conn *ret, struct berth_error **err)
+berth_cli_ctr_attach(struct berth_client *c, const char *id, const struct berth_attach *a,
+                     bool logs, struct berth_conn *ret, struct berth_error **err)
 {
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "stream", "1");
@@ -66,27 +66,27 @@ berth_container_attach(struct berth_client *c, const char *id, const struct bert
         berth_query_add(&q, "detachKeys", a->detach_keys);
     if (logs)
         berth_query_add(&q, "logs", "1");
-    _cleanup_free_ char *path = berth_container_path(id, "/attach");
+    _cleanup_free_ char *path = berth_cli_ctr_path(id, "/attach");
     if (!path)
         return berth_error_set(err, ENOMEM, "attach");
     return berth_conn_request(c, "POST", path, &q, NULL, true, ret, err);
 }
 
 int
-berth_container_wait_begin(struct berth_client *c, const char *id, const char *condition,
-                           struct berth_conn *ret, struct berth_error **err)
+berth_cli_ctr_wait_begin(struct berth_client *c, const char *id, const char *condition,
+                         struct berth_conn *ret, struct berth_error **err)
 {
     _cleanup_query_ struct berth_query q = {0};
     if (condition && condition[0])
         berth_query_add(&q, "condition", condition);
-    _cleanup_free_ char *path = berth_container_path(id, "/wait");
+    _cleanup_free_ char *path = berth_cli_ctr_path(id, "/wait");
     if (!path)
         return berth_error_set(err, ENOMEM, "wait");
     return berth_conn_request(c, "POST", path, &q, NULL, false, ret, err);
 }
 
 int
-berth_container_wait_end(struct berth_conn *wait, int *ret_status, struct berth_error **err)
+berth_cli_ctr_wait_end(struct berth_conn *wait, int *ret_status, struct berth_error **err)
 {
     _cleanup_free_ char *body = NULL;
     size_t len;
@@ -108,7 +108,7 @@ berth_container_wait_end(struct berth_conn *wait, int *ret_status, struct berth_
 }
 
 void
-berth_container_resize(struct berth_client *c, const char *id, bool exec)
+berth_cli_ctr_resize(struct berth_client *c, const char *id, bool exec)
 {
     unsigned rows, cols;
     if (!berth_tty_size(STDOUT_FILENO, &rows, &cols) || (rows == 0 && cols == 0))
@@ -147,7 +147,7 @@ on_signal(void *ud, int signo)
     if (!c)
         return;
     if (signo == SIGWINCH && s->tty && isatty(STDOUT_FILENO))
-        berth_container_resize(c, s->id, s->exec);
+        berth_cli_ctr_resize(c, s->id, s->exec);
     if (!s->proxy)
         return;
     const char *name = berth_client_signal_name(signo);
@@ -155,7 +155,7 @@ on_signal(void *ud, int signo)
         return;
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "signal", name);
-    _cleanup_free_ char *path = berth_container_path(s->id, "/kill");
+    _cleanup_free_ char *path = berth_cli_ctr_path(s->id, "/kill");
     struct berth_error *err = NULL;
     if (path)
         berth_client_send_json(c, "POST", path, &q, NULL, NULL, &err);
@@ -163,8 +163,8 @@ on_signal(void *ud, int signo)
 }
 
 int
-berth_container_stream(struct berth_cli *cli, const char *id, struct berth_conn *conn,
-                       const struct berth_attach *a, bool resize_exec, struct berth_error **err)
+berth_cli_ctr_stream(struct berth_cli *cli, const char *id, struct berth_conn *conn,
+                     const struct berth_attach *a, bool resize_exec, struct berth_error **err)
 {
     fflush(cli->out);
     fflush(cli->err);
@@ -446,32 +446,32 @@ run_or_create(struct berth_cli *cli, int argc, char **argv, bool run)
         fflush(cli->out);
     }
     bool attached = a.in || a.out || a.err;
-    if (attached && berth_container_attach(c, id, &a, false, &attach_conn, &err) < 0) {
+    if (attached && berth_cli_ctr_attach(c, id, &a, false, &attach_conn, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
     bool waiting = !o.detach;
     if (waiting &&
-        berth_container_wait_begin(c, id, o.rm ? "removed" : "next-exit", &wait_conn, &err) < 0) {
+        berth_cli_ctr_wait_begin(c, id, o.rm ? "removed" : "next-exit", &wait_conn, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    _cleanup_free_ char *start_path = berth_container_path(id, "/start");
+    _cleanup_free_ char *start_path = berth_cli_ctr_path(id, "/start");
     if (berth_client_send_json(c, "POST", start_path, NULL, NULL, NULL, &err) < 0) {
         berth_run_report(cli, err->msg);
         rc = berth_run_start_status(err->msg);
         if (o.rm && waiting) {
             struct berth_error *e = NULL;
             int st;
-            berth_container_wait_end(&wait_conn, &st, &e);
+            berth_cli_ctr_wait_end(&wait_conn, &st, &e);
             berth_error_free(e);
         }
         goto out;
     }
     if (attached && a.tty && isatty(fileno(cli->out)))
-        berth_container_resize(c, id, false);
+        berth_cli_ctr_resize(c, id, false);
     if (attached) {
-        int r = berth_container_stream(cli, id, &attach_conn, &a, false, &err);
+        int r = berth_cli_ctr_stream(cli, id, &attach_conn, &a, false, &err);
         if (r == BERTH_STREAM_DETACHED)
             goto out;
         if (r < 0) {
@@ -482,7 +482,7 @@ run_or_create(struct berth_cli *cli, int argc, char **argv, bool run)
     if (!a.out && !a.err)
         goto out;
     int st = 0;
-    if (berth_container_wait_end(&wait_conn, &st, &err) < 0) {
+    if (berth_cli_ctr_wait_end(&wait_conn, &st, &err) < 0) {
         fprintf(cli->err, "Error waiting for container: %s\n", err->msg);
         rc = 125;
         goto out;
@@ -535,7 +535,7 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
     if (!attach && !interactive) {
         _cleanup_strbuf_ struct berth_strbuf failed = {0};
         for (int i = 0; i < nargs; i++) {
-            _cleanup_free_ char *path = berth_container_path(args[i], "/start");
+            _cleanup_free_ char *path = berth_cli_ctr_path(args[i], "/start");
             _cleanup_error_ struct berth_error *e = NULL;
             if (!path || berth_client_send_json(c, "POST", path, NULL, NULL, NULL, &e) < 0) {
                 fflush(cli->out);
@@ -556,7 +556,7 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
         fprintf(cli->err, "you cannot start and attach multiple containers at once\n");
         return 1;
     }
-    _cleanup_free_ char *ipath = berth_container_path(args[0], "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(args[0], "/json");
     _cleanup_(json_decrefp) json_t *ctr = NULL;
     if (!ipath || berth_client_get_json(c, ipath, NULL, &ctr, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -576,24 +576,24 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
     }
     struct berth_conn conn = {.fd = -1}, wait = {.fd = -1};
     int rc = 0;
-    if (berth_container_attach(c, id, &a, false, &conn, &err) < 0) {
+    if (berth_cli_ctr_attach(c, id, &a, false, &conn, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
     bool autoremove =
         json_is_true(json_object_get(json_object_get(ctr, "HostConfig"), "AutoRemove"));
-    if (berth_container_wait_begin(c, id, autoremove ? "removed" : "next-exit", &wait, &err) < 0) {
+    if (berth_cli_ctr_wait_begin(c, id, autoremove ? "removed" : "next-exit", &wait, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    _cleanup_free_ char *spath = berth_container_path(id, "/start");
+    _cleanup_free_ char *spath = berth_cli_ctr_path(id, "/start");
     if (berth_client_send_json(c, "POST", spath, NULL, NULL, NULL, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
     if (a.tty && isatty(fileno(cli->out)))
-        berth_container_resize(c, id, false);
-    int r = berth_container_stream(cli, id, &conn, &a, false, &err);
+        berth_cli_ctr_resize(c, id, false);
+    int r = berth_cli_ctr_stream(cli, id, &conn, &a, false, &err);
     if (r == BERTH_STREAM_DETACHED)
         goto out;
     if (r < 0) {
@@ -601,7 +601,7 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
         goto out;
     }
     int st = 0;
-    if (berth_container_wait_end(&wait, &st, &err) < 0) {
+    if (berth_cli_ctr_wait_end(&wait, &st, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
@@ -639,7 +639,7 @@ berth_cli_cmd_attach(struct berth_cli *cli, int argc, char **argv)
     if (!c)
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
-    _cleanup_free_ char *ipath = berth_container_path(args[0], "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(args[0], "/json");
     _cleanup_(json_decrefp) json_t *ctr = NULL;
     if (!ipath || berth_client_get_json(c, ipath, NULL, &ctr, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -673,17 +673,17 @@ berth_cli_cmd_attach(struct berth_cli *cli, int argc, char **argv)
     }
     struct berth_conn conn = {.fd = -1}, wait = {.fd = -1};
     int rc = 0;
-    if (berth_container_wait_begin(c, id, "", &wait, &err) < 0) {
+    if (berth_cli_ctr_wait_begin(c, id, "", &wait, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    if (berth_container_attach(c, id, &a, false, &conn, &err) < 0) {
+    if (berth_cli_ctr_attach(c, id, &a, false, &conn, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }
     if (a.tty && isatty(fileno(cli->out)))
-        berth_container_resize(c, id, false);
-    int r = berth_container_stream(cli, id, &conn, &a, false, &err);
+        berth_cli_ctr_resize(c, id, false);
+    int r = berth_cli_ctr_stream(cli, id, &conn, &a, false, &err);
     if (r == BERTH_STREAM_DETACHED)
         goto out;
     if (r < 0) {
@@ -691,7 +691,7 @@ berth_cli_cmd_attach(struct berth_cli *cli, int argc, char **argv)
         goto out;
     }
     int st = 0;
-    if (berth_container_wait_end(&wait, &st, &err) < 0) {
+    if (berth_cli_ctr_wait_end(&wait, &st, &err) < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }

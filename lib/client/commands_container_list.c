@@ -346,7 +346,7 @@ inspect_common(struct berth_cli *cli, char **names, int n, const char *format, b
         _cleanup_error_ struct berth_error *e = NULL;
         bool ok = false, try_image = !type || !strcmp(type, "image");
         if (!type || !strcmp(type, "container")) {
-            _cleanup_free_ char *path = berth_container_path(names[i], "/json");
+            _cleanup_free_ char *path = berth_cli_ctr_path(names[i], "/json");
             ok = path && berth_client_get_json(c, path, &q, &v, &body, &e) == 0;
             if (!ok && type) {
                 berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e ? e->msg : "error");
@@ -601,7 +601,7 @@ berth_cli_cmd_stats(struct berth_cli *cli, int argc, char **argv)
         for (char **n = names; n && *n; n++) {
             _cleanup_query_ struct berth_query q = {0};
             berth_query_add(&q, "stream", "0");
-            _cleanup_free_ char *path = berth_container_path(*n, "/stats");
+            _cleanup_free_ char *path = berth_cli_ctr_path(*n, "/stats");
             _cleanup_(json_decrefp) json_t *s = NULL;
             _cleanup_error_ struct berth_error *e = NULL;
             if (!path || berth_client_get_json(c, path, &q, &s, NULL, &e) < 0) {

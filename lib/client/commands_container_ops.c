@@ -26,7 +26,7 @@ for_each(struct berth_cli *cli, char **names, int n, const char *method, const c
     _cleanup_strbuf_ struct berth_strbuf errors = {0};
     bool fatal = false;
     for (int i = 0; i < n; i++) {
-        _cleanup_free_ char *path = berth_container_path(names[i], suffix);
+        _cleanup_free_ char *path = berth_cli_ctr_path(names[i], suffix);
         _cleanup_error_ struct berth_error *err = NULL;
         if (!path || berth_client_send_json(c, method, path, q, NULL, NULL, &err) < 0) {
             /* rm -f: a missing container is reported, but is no failure */
@@ -208,7 +208,7 @@ berth_cli_cmd_rename(struct berth_cli *cli, int argc, char **argv)
         return 1;
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "name", n);
-    _cleanup_free_ char *path = berth_container_path(o, "/rename");
+    _cleanup_free_ char *path = berth_cli_ctr_path(o, "/rename");
     _cleanup_error_ struct berth_error *err = NULL;
     if (!path || berth_client_send_json(c, "POST", path, &q, NULL, NULL, &err) < 0) {
         fprintf(cli->err, "%s\nError: failed to rename container named %s\n",
@@ -237,8 +237,8 @@ berth_cli_cmd_wait(struct berth_cli *cli, int argc, char **argv)
         struct berth_conn conn = {.fd = -1};
         _cleanup_error_ struct berth_error *err = NULL;
         int st;
-        if (berth_container_wait_begin(c, args[i], "", &conn, &err) < 0 ||
-            berth_container_wait_end(&conn, &st, &err) < 0) {
+        if (berth_cli_ctr_wait_begin(c, args[i], "", &conn, &err) < 0 ||
+            berth_cli_ctr_wait_end(&conn, &st, &err) < 0) {
             berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", err->msg);
         } else {
             fprintf(cli->out, "%d\n", st);
@@ -350,7 +350,7 @@ berth_cli_cmd_update(struct berth_cli *cli, int argc, char **argv)
         return 1;
     _cleanup_strbuf_ struct berth_strbuf errors = {0}, warnings = {0};
     for (int i = 0; i < nargs; i++) {
-        _cleanup_free_ char *path = berth_container_path(args[i], "/update");
+        _cleanup_free_ char *path = berth_cli_ctr_path(args[i], "/update");
         _cleanup_error_ struct berth_error *err = NULL;
         _cleanup_(json_decrefp) json_t *resp = NULL;
         if (!path || berth_client_send_json(c, "POST", path, NULL, body, &resp, &err) < 0) {
@@ -437,7 +437,7 @@ berth_cli_cmd_logs(struct berth_cli *cli, int argc, char **argv)
     if (!c)
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
-    _cleanup_free_ char *ipath = berth_container_path(args[0], "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(args[0], "/json");
     _cleanup_(json_decrefp) json_t *ctr = NULL;
     if (!ipath || berth_client_get_json(c, ipath, NULL, &ctr, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -472,7 +472,7 @@ berth_cli_cmd_logs(struct berth_cli *cli, int argc, char **argv)
         .cli = cli, .tty = json_is_true(json_object_get(json_object_get(ctr, "Config"), "Tty"))};
     x.sc.on_frame = logs_frame;
     x.sc.ud = &x;
-    _cleanup_free_ char *path = berth_container_path(args[0], "/logs");
+    _cleanup_free_ char *path = berth_cli_ctr_path(args[0], "/logs");
     _cleanup_response_ struct berth_response resp = {0};
     struct berth_request req = {.method = "GET",
                                 .path = path,
@@ -597,7 +597,7 @@ berth_cli_cmd_export(struct berth_cli *cli, int argc, char **argv)
         fflush(cli->out);
     }
     struct fd_sink s = {.fd = to_file ? fd : fileno(cli->out)};
-    _cleanup_free_ char *path = berth_container_path(args[0], "/export");
+    _cleanup_free_ char *path = berth_cli_ctr_path(args[0], "/export");
     _cleanup_response_ struct berth_response resp = {0};
     struct berth_request req = {
         .method = "GET", .path = path, .upload_fd = -1, .on_data = to_fd, .ud = &s};
@@ -629,7 +629,7 @@ berth_cli_cmd_port(struct berth_cli *cli, int argc, char **argv)
     if (!c)
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
-    _cleanup_free_ char *ipath = berth_container_path(args[0], "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(args[0], "/json");
     _cleanup_(json_decrefp) json_t *ctr = NULL;
     if (!ipath || berth_client_get_json(c, ipath, NULL, &ctr, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -683,7 +683,7 @@ berth_cli_cmd_diff(struct berth_cli *cli, int argc, char **argv)
     if (!c)
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
-    _cleanup_free_ char *path = berth_container_path(args[0], "/changes");
+    _cleanup_free_ char *path = berth_cli_ctr_path(args[0], "/changes");
     _cleanup_(json_decrefp) json_t *changes = NULL;
     if (!path || berth_client_get_json(c, path, NULL, &changes, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -720,7 +720,7 @@ berth_cli_cmd_top(struct berth_cli *cli, int argc, char **argv)
         berth_query_add(&q, "ps_args", ps ? ps : "");
     }
     _cleanup_error_ struct berth_error *err = NULL;
-    _cleanup_free_ char *path = berth_container_path(args[0], "/top");
+    _cleanup_free_ char *path = berth_cli_ctr_path(args[0], "/top");
     _cleanup_(json_decrefp) json_t *top = NULL;
     if (!path || berth_client_get_json(c, path, &q, &top, NULL, &err) < 0)
         return berth_cli_fail(cli, err);

@@ -48,7 +48,7 @@ stat_in_container(struct berth_client *c, const char *ctr, const char *path,
 {
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "path", path);
-    _cleanup_free_ char *p = berth_container_path(ctr, "/archive");
+    _cleanup_free_ char *p = berth_cli_ctr_path(ctr, "/archive");
     struct berth_conn conn = {.fd = -1};
     struct berth_error *e = NULL;
     int r = berth_conn_request(c, "HEAD", p, &q, NULL, false, &conn, &e);
@@ -61,7 +61,7 @@ stat_in_container(struct berth_client *c, const char *ctr, const char *path,
     }
     berth_error_free(e);
     /* a HEAD reply has no message: is it the container or the path that is missing? */
-    _cleanup_free_ char *ipath = berth_container_path(ctr, "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(ctr, "/json");
     _cleanup_(json_decrefp) json_t *v = NULL;
     if (berth_client_get_json(c, ipath, NULL, &v, NULL, err) < 0)
         return -ENOENT;
@@ -268,7 +268,7 @@ copy_from(struct berth_cli *cli, const char *ctr, const char *src, const char *d
         return berth_cli_fail(cli, err);
     _cleanup_query_ struct berth_query q = {0};
     berth_query_add(&q, "path", src);
-    _cleanup_free_ char *path = berth_container_path(ctr, "/archive");
+    _cleanup_free_ char *path = berth_cli_ctr_path(ctr, "/archive");
     if (!strcmp(dst, "-")) {
         fflush(cli->out);
         struct tar_out t = {.fd = fileno(cli->out)};
@@ -337,7 +337,7 @@ copy_to(struct berth_cli *cli, const char *src, const char *ctr, const char *dst
         return 1;
     _cleanup_error_ struct berth_error *err = NULL;
     _cleanup_query_ struct berth_query q = {0};
-    _cleanup_free_ char *path = berth_container_path(ctr, "/archive");
+    _cleanup_free_ char *path = berth_cli_ctr_path(ctr, "/archive");
     if (!strcmp(src, "-")) {
         berth_query_add(&q, "path", dst);
         berth_query_add(&q, "noOverwriteDirNonDir", "true");

@@ -62,7 +62,7 @@ berth_cli_cmd_exec(struct berth_cli *cli, int argc, char **argv)
     if (!c)
         return 1;
     /* the container must exist (docker inspects it first) */
-    _cleanup_free_ char *ipath = berth_container_path(args[0], "/json");
+    _cleanup_free_ char *ipath = berth_cli_ctr_path(args[0], "/json");
     _cleanup_(json_decrefp) json_t *ctr = NULL;
     if (!ipath || berth_client_get_json(c, ipath, NULL, &ctr, NULL, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -87,7 +87,7 @@ berth_cli_cmd_exec(struct berth_cli *cli, int argc, char **argv)
     if (rows || cols)
         json_object_set_new(body, "ConsoleSize",
                             json_pack("[I, I]", (json_int_t)rows, (json_int_t)cols));
-    _cleanup_free_ char *cpath = berth_container_path(berth_cli_jstr(ctr, "Id"), "/exec");
+    _cleanup_free_ char *cpath = berth_cli_ctr_path(berth_cli_jstr(ctr, "Id"), "/exec");
     _cleanup_(json_decrefp) json_t *created = NULL;
     if (!cpath || berth_client_send_json(c, "POST", cpath, NULL, body, &created, &err) < 0)
         return berth_cli_fail(cli, err);
@@ -111,8 +111,8 @@ berth_cli_cmd_exec(struct berth_cli *cli, int argc, char **argv)
     struct berth_attach a = {
         .in = interactive, .out = true, .err = true, .tty = tty, .detach_keys = detach_keys};
     if (tty && isatty(cli->in_fd))
-        berth_container_resize(c, exec_id, true);
-    int r = berth_container_stream(cli, exec_id, &conn, &a, true, &err);
+        berth_cli_ctr_resize(c, exec_id, true);
+    int r = berth_cli_ctr_stream(cli, exec_id, &conn, &a, true, &err);
     berth_conn_close(&conn);
     if (r == BERTH_STREAM_DETACHED)
         return 0;

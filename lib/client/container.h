@@ -59,21 +59,20 @@ struct berth_attach {
     bool sig_proxy;
 };
 /* Attaches (stream=1 and the streams asked for); the connection is hijacked. */
-int berth_container_attach(struct berth_client *c, const char *id, const struct berth_attach *a,
-                           bool logs, struct berth_conn *ret, struct berth_error **err);
+int berth_cli_ctr_attach(struct berth_client *c, const char *id, const struct berth_attach *a,
+                         bool logs, struct berth_conn *ret, struct berth_error **err);
 /* Starts waiting (condition "next-exit", "removed", "not-running"); returns once the daemon
  * sent the response headers. */
-int berth_container_wait_begin(struct berth_client *c, const char *id, const char *condition,
-                               struct berth_conn *ret, struct berth_error **err);
+int berth_cli_ctr_wait_begin(struct berth_client *c, const char *id, const char *condition,
+                             struct berth_conn *ret, struct berth_error **err);
 /* The exit status from a wait begun before; a wait error ({"Error": {"Message"}}) is an error. */
-int berth_container_wait_end(struct berth_conn *wait, int *ret_status, struct berth_error **err);
+int berth_cli_ctr_wait_end(struct berth_conn *wait, int *ret_status, struct berth_error **err);
 /* Copies the streams until the output ends or the detach keys; sig_proxy forwards signals to
  * the container, a tty is resized on start and on SIGWINCH. Returns BERTH_STREAM_*. */
-int berth_container_stream(struct berth_cli *cli, const char *id, struct berth_conn *conn,
-                           const struct berth_attach *a, bool resize_exec,
-                           struct berth_error **err);
+int berth_cli_ctr_stream(struct berth_cli *cli, const char *id, struct berth_conn *conn,
+                         const struct berth_attach *a, bool resize_exec, struct berth_error **err);
 /* POST /containers/{id}/resize (or /exec/{id}/resize) with the terminal's size. */
-void berth_container_resize(struct berth_client *c, const char *id, bool exec);
+void berth_cli_ctr_resize(struct berth_client *c, const char *id, bool exec);
 
 /* docker's run errors: "docker: <msg>.\n\nRun 'docker run --help' for more information". */
 void berth_run_report(struct berth_cli *cli, const char *msg);
@@ -81,6 +80,6 @@ void berth_run_report(struct berth_cli *cli, const char *msg);
 int berth_run_start_status(const char *msg);
 
 /* "/containers/<escaped id><suffix>" */
-char *berth_container_path(const char *id, const char *suffix);
+char *berth_cli_ctr_path(const char *id, const char *suffix);
 
 #endif
