@@ -456,8 +456,11 @@ run_or_create(struct berth_cli *cli, int argc, char **argv, bool run)
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    _cleanup_free_ char *start_path = berth_cli_ctr_path(id, "/start");
-    if (berth_client_send_json(c, "POST", start_path, NULL, NULL, NULL, &err) < 0) {
+    /* no cleanup attribute here: the gotos above jump past this point */
+    char *start_path = berth_cli_ctr_path(id, "/start");
+    int started = berth_client_send_json(c, "POST", start_path, NULL, NULL, NULL, &err);
+    free(start_path);
+    if (started < 0) {
         berth_run_report(cli, err->msg);
         rc = berth_run_start_status(err->msg);
         if (o.rm && waiting) {
@@ -586,8 +589,11 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    _cleanup_free_ char *spath = berth_cli_ctr_path(id, "/start");
-    if (berth_client_send_json(c, "POST", spath, NULL, NULL, NULL, &err) < 0) {
+    /* no cleanup attribute here: the gotos above jump past this point */
+    char *spath = berth_cli_ctr_path(id, "/start");
+    int started = berth_client_send_json(c, "POST", spath, NULL, NULL, NULL, &err);
+    free(spath);
+    if (started < 0) {
         rc = berth_cli_fail(cli, err);
         goto out;
     }

@@ -168,7 +168,7 @@ status_text(const struct berth_container *c, char *buf, size_t len)
             snprintf(buf, len, "Exited (%d) %s ago", c->exit_code, d);
             return;
         }
-        /* fall through: never ran */
+        __attribute__((fallthrough)); /* never ran */
     case BERTH_C_CREATED:
     default:
         snprintf(buf, len, "Created");

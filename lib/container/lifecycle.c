@@ -573,6 +573,23 @@ log_options(const struct berth_container *c, int64_t *max_size, unsigned *max_fi
         *max_file = (unsigned)v;
 }
 
+/* HostConfig.CgroupParent, else the daemon's --cgroup-parent, else /berth; then the id. */
+static int
+cgroups_path_of(struct berth_containers *cs, const struct berth_container *c, char **ret)
+{
+    const char *parent = json_string_value(json_object_get(c->host_config, "CgroupParent"));
+    if (!parent || !*parent)
+        parent = cs->daemon->cfg.cgroup_parent;
+    if (!parent || !*parent)
+        parent = "/berth";
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        n--;
+    return asprintf(ret, "%s%.*s/%s", parent[0] == '/' ? "" : "/", (int)n, parent, c->id) < 0
+               ? -ENOMEM
+               : 0;
+}
+
 struct start_prep {
     char *rootfs, *run_dir, *dir, *log_path, *oom_file, *cgroups_path;
     char *hostname_path, *hosts_path, *resolv_path;
@@ -595,7 +612,7 @@ prepare_bundle(struct berth_containers *cs, const struct berth_container *c, con
     p->dir = berth_container_dir(cs, c->id);
     p->log_path = berth_container_log_path(cs, c->id);
     if (!p->run_dir || !p->dir || !p->log_path ||
-        asprintf(&p->cgroups_path, "/berth/%s", c->id) < 0 ||
+        cgroups_path_of(cs, c, &p->cgroups_path) < 0 ||
         asprintf(&p->hostname_path, "%s/hostname", p->dir) < 0 ||
         asprintf(&p->hosts_path, "%s/hosts", p->dir) < 0 ||
         asprintf(&p->resolv_path, "%s/resolv.conf", p->dir) < 0 ||
@@ -786,6 +803,11 @@ berth_ctr_start(struct berth_containers *cs, const char *ref, struct berth_error
             c->restart_at_ns = 0;
             c->restart_count = 0;
             r = start_container(cs, c, false, err);
+            /* moby: a --rm container that cannot start is removed (its waiters get the code) */
+            if (r < 0 && !c->removed && json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
+                c->exit_seq++;
+                (void)remove_locked(cs, c, NULL);
+            }
         }
         berth_container_unref(cs, c);
     }

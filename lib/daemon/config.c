@@ -12,7 +12,7 @@
 static const char *const known_keys[] = {
     "hosts",          "data-root", "exec-root", "pidfile",   "log-level",
     "storage-driver", "group",     "tlsverify", "tlscacert", "tlscert",
-    "tlskey",         "debug",     NULL,
+    "tlskey",         "debug",     "cgroup-parent", NULL,
 };
 
 static bool
@@ -105,6 +105,7 @@ berth_daemon_config_load(const char *path, char *const *set_by_flag,
                          : !strcmp(key, "log-level")      ? &cfg->log_level
                          : !strcmp(key, "storage-driver") ? &cfg->storage_driver
                          : !strcmp(key, "group")          ? &cfg->group
+                         : !strcmp(key, "cgroup-parent")  ? &cfg->cgroup_parent
                          : !strcmp(key, "tlscacert")      ? &cfg->tlscacert
                          : !strcmp(key, "tlscert")        ? &cfg->tlscert
                                                           : &cfg->tlskey;
@@ -187,6 +188,7 @@ berth_daemon_config_clear(struct berth_daemon_config *cfg)
     free(cfg->pidfile);
     free(cfg->log_level);
     free(cfg->storage_driver);
+    free(cfg->cgroup_parent);
     free(cfg->group);
     free(cfg->tlscacert);
     free(cfg->tlscert);

@@ -23,6 +23,7 @@ struct berth_daemon_config {
     char *pidfile;
     char *log_level; /* debug, info, warn, error, fatal */
     char *storage_driver;
+    char *cgroup_parent; /* containers' cgroups go under it (default "/berth") */
     char *group;
     bool tlsverify;
     char *tlscacert, *tlscert, *tlskey;

@@ -51,8 +51,6 @@ berth_monitor_config_check(const struct berth_monitor_config *c, struct berth_er
         return berth_error_setq(err, EBADF, "--sync-fd %d is not a socket", c->sync_fd);
     if (stat(c->dir, &st) < 0)
         return berth_error_set(err, errno, "--dir '%s'", c->dir);
-    if (c->tty && strlen(c->dir) + sizeof("/" CONSOLE_SOCK) > 108)
-        return berth_error_setq(err, ENAMETOOLONG, "--dir is too long for the console socket");
     return 0;
 }
 

@@ -67,9 +67,21 @@ int
 berth_terminal_send_to_socket(const char *path, int master, struct berth_error **err)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path))
-        return berth_error_setq(err, ENAMETOOLONG, "console socket path too long: %s", path);
-    memcpy(addr.sun_path, path, strlen(path) + 1);
+    /* a path longer than sun_path is reached through its directory's /proc/self/fd entry */
+    _cleanup_close_ int dirfd = -1;
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+        if (dir)
+            dirfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int n = dirfd < 0 ? -1
+                          : snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s",
+                                     dirfd, slash + 1);
+        if (n < 0 || (size_t)n >= sizeof(addr.sun_path))
+            return berth_error_setq(err, ENAMETOOLONG, "console socket path too long: %s", path);
+    } else {
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+    }
     _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return berth_error_set(err, errno, "console socket");

@@ -31,6 +31,7 @@ usage(FILE *f)
           "  -p, --pidfile string          Path to use for daemon PID file "
           "(default " BERTH_DEFAULT_EXEC_ROOT "/berthd.pid)\n"
           "  -s, --storage-driver string   Storage driver to use (overlay2, vfs)\n"
+          "      --cgroup-parent string    Parent cgroup for all containers (default \"/berth\")\n"
           "      --tlsverify               Use TLS and verify the remote\n"
           "      --tlscacert string        Trust certs signed only by this CA\n"
           "      --tlscert string          Path to TLS certificate file\n"
@@ -66,6 +67,7 @@ parse_args(int argc, char **argv, struct berth_daemon_config *cfg, char **config
         {"pidfile", 'p', "pidfile", true},
         {"log-level", 'l', "log-level", true},
         {"storage-driver", 's', "storage-driver", true},
+        {"cgroup-parent", 0, "cgroup-parent", true},
         {"group", 'G', "group", true},
         {"tlsverify", 0, "tlsverify", false},
         {"tlscacert", 0, "tlscacert", true},
@@ -114,6 +116,8 @@ parse_args(int argc, char **argv, struct berth_daemon_config *cfg, char **config
             dst = &cfg->storage_driver;
         else if (!strcmp(fname, "group"))
             dst = &cfg->group;
+        else if (!strcmp(fname, "cgroup-parent"))
+            dst = &cfg->cgroup_parent;
         else if (!strcmp(fname, "tlscacert"))
             dst = &cfg->tlscacert;
         else if (!strcmp(fname, "tlscert"))
