@@ -41,7 +41,7 @@ t_live_restore() {
     sleep 2.5 # the two short containers exit while berthd is away
     rm -f "$WORK/d-lr/launcher.pid"
     start_daemon lr --cgroup-parent "/$CGP"
-    local running; running=$(d ps -q | wc -l)
+    local running; running=$(d ps -q -f name=lr | wc -l)
     expect_eq "all $N_LIVE containers still run after the restart" "$running" "$N_LIVE"
     local bad=0
     for i in $(seq "$N_LIVE"); do
@@ -64,7 +64,7 @@ t_live_restore() {
     # once more with SIGTERM: a clean stop leaves them running too
     stop_daemon lr
     start_daemon lr --cgroup-parent "/$CGP"
-    expect_eq "after a clean daemon stop too" "$(d ps -q | wc -l)" "$N_LIVE"
+    expect_eq "after a clean daemon stop too" "$(d ps -q -f name=lr | wc -l)" "$N_LIVE"
     d stop -t 0 lr3 >/dev/null
     expect_eq "a restored container can be stopped" "$(d inspect -f '{{.State.Status}}' lr3)" "exited"
     d rm -f $(d ps -aq) >/dev/null
