@@ -12,6 +12,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "container/container.h"
 #include "core/cleanup.h"
 #include "core/util.h"
 #include "daemon/daemon.h"
@@ -139,10 +140,25 @@ berth_api_info(struct berth_http_request *req)
     bool v2_only = berth_cgroup_detect_mode() == BERTH_CGROUP_UNIFIED;
     json_t *o = json_object();
     json_object_set_new(o, "ID", json_string(d->id));
-    json_object_set_new(o, "Containers", json_integer(0));
-    json_object_set_new(o, "ContainersRunning", json_integer(0));
-    json_object_set_new(o, "ContainersPaused", json_integer(0));
-    json_object_set_new(o, "ContainersStopped", json_integer(0));
+    int n_all = 0, n_running = 0, n_paused = 0;
+    if (d->containers) {
+        struct berth_container **v = NULL;
+        size_t nc = 0;
+        berth_containers_lock(d->containers);
+        if (berth_containers_all(d->containers, &v, &nc) == 0) {
+            for (size_t i = 0; i < nc; i++) {
+                n_running += v[i]->state == BERTH_C_RUNNING || v[i]->state == BERTH_C_RESTARTING;
+                n_paused += v[i]->state == BERTH_C_PAUSED;
+            }
+            n_all = (int)nc;
+            free(v);
+        }
+        berth_containers_unlock(d->containers);
+    }
+    json_object_set_new(o, "Containers", json_integer(n_all));
+    json_object_set_new(o, "ContainersRunning", json_integer(n_running));
+    json_object_set_new(o, "ContainersPaused", json_integer(n_paused));
+    json_object_set_new(o, "ContainersStopped", json_integer(n_all - n_running - n_paused));
     json_object_set_new(o, "Images", json_integer(berth_store_count_images(d->store)));
     json_object_set_new(o, "Driver", json_string(d->driver));
     json_object_set_new(o, "DriverStatus", json_pack("[[s,s]]", "Backing Filesystem", "extfs"));
@@ -386,14 +402,26 @@ berth_api_system_df(struct berth_http_request *req)
         return;
     }
     json_t *images = json_array();
+    json_t *containers = json_array();
+    berth_containers_lock(d->containers);
     for (size_t i = 0; i < n; i++) {
         json_t *sum = berth_api_image_summary(req, imgs[i]);
-        json_object_set_new(sum, "Containers", json_integer(0));
+        json_object_set_new(
+            sum, "Containers",
+            json_integer(berth_containers_using_image(d->containers, imgs[i]->id, false, NULL)));
         json_array_append_new(images, sum);
     }
+    struct berth_container **v = NULL;
+    size_t nc = 0;
+    if (berth_containers_all(d->containers, &v, &nc) == 0) {
+        for (size_t i = 0; i < nc; i++)
+            json_array_append_new(containers, berth_container_list_json(d->containers, v[i], true));
+        free(v);
+    }
+    berth_containers_unlock(d->containers);
     berth_images_free(imgs, n);
-    json_t *o = json_pack("{s:I,s:o,s:[],s:[],s:[]}", "LayersSize",
+    json_t *o = json_pack("{s:I,s:o,s:o,s:[],s:[]}", "LayersSize",
                           (json_int_t)berth_store_layers_size(d->store), "Images", images,
-                          "Containers", "Volumes", "BuildCache");
+                          "Containers", containers, "Volumes", "BuildCache");
     berth_http_reply_json(req, 200, o);
 }
