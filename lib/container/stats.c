@@ -181,7 +181,7 @@ berth_container_stats(struct berth_containers *cs, const char *ref, const json_t
 {
     char id[65];
     _cleanup_free_ char *name = NULL;
-    bool running;
+    bool running = false;
     berth_containers_lock(cs);
     struct berth_container *c;
     int r = berth_containers_find(cs, ref, &c, err);
