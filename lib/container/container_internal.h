@@ -37,6 +37,8 @@ struct berth_containers {
 void berth_container_free(struct berth_container *c);
 int berth_container_save(struct berth_containers *cs, const struct berth_container *c,
                          struct berth_error **err);
+int berth_container_save_durable(struct berth_containers *cs, const struct berth_container *c,
+                                 struct berth_error **err);
 int berth_containers_load_all(struct berth_containers *cs, struct berth_error **err);
 int berth_containers_insert(struct berth_containers *cs, struct berth_container *c);
 void berth_containers_table_remove(struct berth_containers *cs, struct berth_container *c);

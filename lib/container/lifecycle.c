@@ -517,7 +517,10 @@ berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *bo
     /* the directory, the writable layer, then the record: a crash before the record leaves a
      * directory without container.json, which the next open removes */
     if ((r = berth_mkdir_p(dir, 0710, err)) < 0 || (r = berth_rwlayer_create(cs, c, err)) < 0 ||
-        (r = berth_container_save(cs, c, err)) < 0 || (r = berth_containers_insert(cs, c)) < 0) {
+        (r = (json_is_true(json_object_get(c->host_config, "AutoRemove"))
+                  ? berth_container_save(cs, c, err) /* --rm: nothing to keep across a crash */
+                  : berth_container_save_durable(cs, c, err))) < 0 ||
+        (r = berth_containers_insert(cs, c)) < 0) {
         if (r == -ENOMEM && !*err)
             berth_error_set(err, ENOMEM, "create");
         (void)berth_rm_rf(dir, NULL);

@@ -154,9 +154,9 @@ record_json(const struct berth_container *c)
                      "MonitorStart", (json_int_t)c->monitor_start_time);
 }
 
-int
-berth_container_save(struct berth_containers *cs, const struct berth_container *c,
-                     struct berth_error **err)
+static int
+save(struct berth_containers *cs, const struct berth_container *c, bool durable,
+     struct berth_error **err)
 {
     json_t *j = record_json(c);
     if (!j)
@@ -166,7 +166,26 @@ berth_container_save(struct berth_containers *cs, const struct berth_container *
     _cleanup_free_ char *path = NULL;
     if (!text || asprintf(&path, "%s/%s/container.json", cs->dir, c->id) < 0)
         return berth_error_set(err, ENOMEM, "container %s record", c->id);
-    return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+    return durable ? berth_write_file_atomic(path, text, strlen(text), 0600, err)
+                   : berth_write_file_replace(path, text, strlen(text), 0600, err);
+}
+
+/* State changes are written atomically but not fsynced: a container's state does not outlive
+ * a power loss anyway (its processes are gone), and restore turns a lost "exited" into the
+ * monitor-less exit it then is. This keeps fsyncs off `run`'s path (each costs milliseconds). */
+int
+berth_container_save(struct berth_containers *cs, const struct berth_container *c,
+                     struct berth_error **err)
+{
+    return save(cs, c, false, err);
+}
+
+/* The record's existence is durable: a container created survives a power loss. */
+int
+berth_container_save_durable(struct berth_containers *cs, const struct berth_container *c,
+                             struct berth_error **err)
+{
+    return save(cs, c, true, err);
 }
 
 static int
