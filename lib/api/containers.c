@@ -58,15 +58,15 @@ berth_api_container_create(struct berth_http_request *req)
         /* resolves (and for busybox, makes) the image the way the image endpoints do */
         struct berth_image *img = NULL;
         if (berth_api_image_lookup(req->app, image, &img, &err) < 0) {
-            json_decref(body);
             if (err->code == ENOENT) {
                 char *fam = berth_api_familiar_name(image);
                 berth_error_free(err);
                 berth_http_reply_error(req, 404, "No such image: %s", fam ? fam : image);
                 free(fam);
-                return;
+            } else {
+                reply_err(req, err);
             }
-            reply_err(req, err);
+            json_decref(body); /* image points into it */
             return;
         }
         berth_image_free(img);

@@ -117,6 +117,7 @@ int berth_cli_cmd_image_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_load(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_import(struct berth_cli *cli, int argc, char **argv);
+int berth_cli_cmd_pull(struct berth_cli *cli, int argc, char **argv);
 
 /* commands_container.c */
 int berth_cli_cmd_create(struct berth_cli *cli, int argc, char **argv);

@@ -196,8 +196,8 @@ berth_cli_ctr_stream(struct berth_cli *cli, const char *id, struct berth_conn *c
 /* ---- create ---- */
 
 static int
-pull_image(struct berth_cli *cli, const char *image, bool quiet, const char *platform,
-           struct berth_error **err)
+pull_image_to(struct berth_cli *cli, FILE *out, const char *image, bool quiet,
+              const char *platform, struct berth_error **err)
 {
     struct berth_image_ref ref = {0};
     int r = berth_image_ref_parse(image, &ref, err);
@@ -219,7 +219,7 @@ pull_image(struct berth_cli *cli, const char *image, bool quiet, const char *pla
     r = berth_client_request(c, &req, &resp, err);
     if (r < 0)
         return r;
-    struct berth_jsonmessage jm = {.out = quiet ? NULL : cli->err, .tty = isatty(fileno(cli->err))};
+    struct berth_jsonmessage jm = {.out = quiet ? NULL : out, .tty = isatty(fileno(out))};
     if (!jm.out) {
         FILE *devnull = fopen("/dev/null", "we");
         jm.out = devnull;
@@ -231,6 +231,53 @@ pull_image(struct berth_cli *cli, const char *image, bool quiet, const char *pla
     }
     berth_jsonmessage_clear(&jm);
     return r;
+}
+
+static int
+pull_image(struct berth_cli *cli, const char *image, bool quiet, const char *platform,
+           struct berth_error **err)
+{
+    return pull_image_to(cli, cli->err, image, quiet, platform, err);
+}
+
+int
+berth_cli_cmd_pull(struct berth_cli *cli, int argc, char **argv)
+{
+    bool all_tags = false, quiet = false;
+    const char *platform = NULL;
+    const struct berth_opt opts[] = {
+        {'a', "all-tags", BERTH_OPT_BOOL, &all_tags, NULL,
+         "Download all tagged images in the repository"},
+        {0, "platform", BERTH_OPT_STRING, &platform, "string",
+         "Set platform if server is multi-platform capable"},
+        {'q', "quiet", BERTH_OPT_BOOL, &quiet, NULL, "Suppress verbose output"},
+    };
+    static const struct berth_cli_cmd_info info = {"[OPTIONS] NAME[:TAG|@DIGEST]",
+                                                   "Download an image from a registry",
+                                                   "berth image pull, berth pull", 1, 1};
+    _cleanup_free_ char **args = NULL;
+    int nargs, status;
+    if (!berth_cli_parse(cli, &info, opts, BERTH_ARRAY_SIZE(opts), argc, argv, &args, &nargs,
+                         &status))
+        return status;
+    _cleanup_error_ struct berth_error *err = NULL;
+    struct berth_image_ref ref = {0};
+    if (berth_image_ref_parse(args[0], &ref, &err) < 0)
+        return berth_cli_fail(cli, err);
+    bool tagless = !ref.tag && !ref.digest;
+    _cleanup_free_ char *name = berth_image_ref_name(&ref);
+    _cleanup_free_ char *full = NULL;
+    if (asprintf(&full, "%s%s%s", name ? name : args[0], ref.digest ? "@" : ":",
+                 ref.digest ? ref.digest : ref.tag ? ref.tag : "latest") < 0)
+        full = NULL;
+    berth_image_ref_clear(&ref);
+    if (tagless && !all_tags && !quiet)
+        fprintf(cli->out, "Using default tag: latest\n");
+    fflush(cli->out);
+    if (pull_image_to(cli, cli->out, args[0], quiet, platform, &err) < 0)
+        return berth_cli_fail(cli, err);
+    fprintf(cli->out, "%s\n", full ? full : args[0]);
+    return 0;
 }
 
 /* Creates the container (pulling a missing image as docker does); the ID in *ret_id. */
