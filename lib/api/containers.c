@@ -147,9 +147,9 @@ name_matches(char *const *v, const char *name)
     return false;
 }
 
-static const char *const ps_filters[] = {"status", "label",  "name",  "id",     "ancestor",
-                                         "exited", "before", "since", "is-task", "health",
-                                         "network", "volume", "publish", "expose", NULL};
+static const char *const ps_filters[] = {"status",  "label",  "name",    "id",      "ancestor",
+                                         "exited",  "before", "since",   "is-task", "health",
+                                         "network", "volume", "publish", "expose",  NULL};
 
 void
 berth_api_containers_list(struct berth_http_request *req)
@@ -202,7 +202,8 @@ berth_api_containers_list(struct berth_http_request *req)
                        c->state == BERTH_C_RESTARTING;
         if (!all && !running)
             continue;
-        if (!state_matches(&f, c) || !berth_filters_match_labels(&f, "label", json_object_get(c->config, "Labels")))
+        if (!state_matches(&f, c) ||
+            !berth_filters_match_labels(&f, "label", json_object_get(c->config, "Labels")))
             continue;
         char *const *fv;
         if ((fv = berth_filters_get(&f, "name")) && !name_matches(fv, c->name))
@@ -305,7 +306,7 @@ berth_api_container_stop(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
     int r = berth_ctr_stop(containers_of(req), req->param, berth_http_query(req, "signal"),
-                                 timeout_param(req), &err);
+                           timeout_param(req), &err);
     reply_result(req, r, err);
 }
 
@@ -313,8 +314,8 @@ void
 berth_api_container_restart(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_ctr_restart(containers_of(req), req->param,
-                                    berth_http_query(req, "signal"), timeout_param(req), &err);
+    int r = berth_ctr_restart(containers_of(req), req->param, berth_http_query(req, "signal"),
+                              timeout_param(req), &err);
     reply_result(req, r < 0 && r != -EALREADY ? r : 0, err);
 }
 
@@ -322,8 +323,7 @@ void
 berth_api_container_kill(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_ctr_kill(containers_of(req), req->param, berth_http_query(req, "signal"),
-                                 &err);
+    int r = berth_ctr_kill(containers_of(req), req->param, berth_http_query(req, "signal"), &err);
     if (r < 0 && err && err->code == EBUSY) {
         berth_http_reply_error(req, 409, "%s", err->msg);
         berth_error_free(err);
@@ -352,9 +352,9 @@ void
 berth_api_container_delete(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_ctr_remove(containers_of(req), req->param,
-                                   berth_http_query_bool(req, "force", false),
-                                   berth_http_query_bool(req, "v", false), &err);
+    int r =
+        berth_ctr_remove(containers_of(req), req->param, berth_http_query_bool(req, "force", false),
+                         berth_http_query_bool(req, "v", false), &err);
     if (r < 0 && err && err->code == EEXIST) {
         berth_http_reply_error(req, 409, "%s", err->msg);
         berth_error_free(err);
@@ -367,8 +367,7 @@ void
 berth_api_container_rename(struct berth_http_request *req)
 {
     struct berth_error *err = NULL;
-    int r = berth_ctr_rename(containers_of(req), req->param, berth_http_query(req, "name"),
-                                   &err);
+    int r = berth_ctr_rename(containers_of(req), req->param, berth_http_query(req, "name"), &err);
     reply_result(req, r, err);
 }
 
@@ -423,10 +422,11 @@ berth_api_containers_prune(struct berth_http_request *req)
         berth_error_free(e);
     }
     berth_strv_free(ids);
-    berth_events_publish(((struct berth_daemon *)req->app)->events, "container", "prune", "",
-                         NULL, json_pack("{s:s}", "reclaimed", "0"));
-    berth_http_reply_json(req, 200,
-                          json_pack("{s:o, s:I}", "ContainersDeleted",
-                                    json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
-                                    "SpaceReclaimed", (json_int_t)reclaimed));
+    berth_events_publish(((struct berth_daemon *)req->app)->events, "container", "prune", "", NULL,
+                         json_pack("{s:s}", "reclaimed", "0"));
+    berth_http_reply_json(
+        req, 200,
+        json_pack("{s:o, s:I}", "ContainersDeleted",
+                  json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
+                  "SpaceReclaimed", (json_int_t)reclaimed));
 }

@@ -160,8 +160,7 @@ berth_api_container_resize(struct berth_http_request *req)
         return;
     }
     struct berth_error *err = NULL;
-    if (berth_ctr_resize(containers_of(req), req->param, (unsigned)h, (unsigned)w, &err) <
-        0) {
+    if (berth_ctr_resize(containers_of(req), req->param, (unsigned)h, (unsigned)w, &err) < 0) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);
         return;
@@ -231,8 +230,13 @@ replay_entry(void *cls, const struct berth_log_entry *e)
 {
     struct replay *r = cls;
     if (!r->tty) {
-        unsigned char h[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(e->len >> 24),
-                              (unsigned char)(e->len >> 16), (unsigned char)(e->len >> 8),
+        unsigned char h[8] = {(unsigned char)e->stream,
+                              0,
+                              0,
+                              0,
+                              (unsigned char)(e->len >> 24),
+                              (unsigned char)(e->len >> 16),
+                              (unsigned char)(e->len >> 8),
                               (unsigned char)e->len};
         if (berth_write_all(r->fd, h, sizeof(h)) < 0)
             return -EPIPE;
@@ -245,8 +249,10 @@ static int
 attach_monitor(struct attach *a, int client_fd)
 {
     struct berth_containers *cs = a->cs;
-    struct berth_attach_waiter w = {.monitor_fd = -1, .want_in = a->px.want_in,
-                                    .want_out = a->want_out, .want_err = a->want_err};
+    struct berth_attach_waiter w = {.monitor_fd = -1,
+                                    .want_in = a->px.want_in,
+                                    .want_out = a->want_out,
+                                    .want_err = a->want_err};
     berth_containers_lock(cs);
     struct berth_container *c;
     if (berth_containers_find(cs, a->id, &c, NULL) < 0) {
@@ -371,7 +377,7 @@ berth_api_proxy_streams(const struct berth_proxy *px, int fd, int mon, const cha
             if (n <= 0) {
                 in_open = false;
                 if (!px->close_stdin_on_eof)
-                    break; /* moby: the session ends; the process keeps its stdin */
+                    break;              /* moby: the session ends; the process keeps its stdin */
                 shutdown(mon, SHUT_WR); /* the monitor closes the process's stdin */
                 continue;
             }
@@ -391,8 +397,10 @@ attach_run(void *cls, int fd, const char *extra, size_t extra_len)
     struct attach *a = cls;
     if (a->logs) {
         struct replay r = {.fd = fd, .tty = a->px.tty};
-        struct berth_log_read_opts o = {.path = a->log_path, .want_stdout = a->want_out,
-                                        .want_stderr = a->want_err, .tail = -1};
+        struct berth_log_read_opts o = {.path = a->log_path,
+                                        .want_stdout = a->want_out,
+                                        .want_stderr = a->want_err,
+                                        .tail = -1};
         struct berth_error *err = NULL;
         if (berth_log_read(&o, replay_entry, NULL, &r, &err) < 0)
             berth_error_free(err);
@@ -467,8 +475,7 @@ berth_api_container_attach(struct berth_http_request *req)
         berth_http_reply_error(req, 500, "out of memory");
         return;
     }
-    berth_http_reply_hijack(req, berth_api_stream_type(req, a->px.tty), attach_run, a,
-                            attach_free);
+    berth_http_reply_hijack(req, berth_api_stream_type(req, a->px.tty), attach_run, a, attach_free);
 }
 
 /* ---- logs ---- */
@@ -503,8 +510,13 @@ logs_entry(void *cls, const struct berth_log_entry *e)
     }
     size_t len = tslen + e->len;
     if (!l->tty) {
-        unsigned char h[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(len >> 24),
-                              (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+        unsigned char h[8] = {(unsigned char)e->stream,
+                              0,
+                              0,
+                              0,
+                              (unsigned char)(len >> 24),
+                              (unsigned char)(len >> 16),
+                              (unsigned char)(len >> 8),
                               (unsigned char)len};
         if (berth_write_all(l->pipe_w, h, sizeof(h)) < 0)
             return -EPIPE;
@@ -664,5 +676,6 @@ berth_api_container_logs(struct berth_http_request *req)
         return;
     }
     l->thread_started = true;
-    berth_http_reply_stream(req, 200, berth_api_stream_type(req, l->tty), logs_produce, l, logs_free);
+    berth_http_reply_stream(req, 200, berth_api_stream_type(req, l->tty), logs_produce, l,
+                            logs_free);
 }

@@ -84,8 +84,13 @@ exec_run(void *cls, int fd, const char *extra, size_t extra_len)
         if (n > 0) {
             size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
             if (!s->px.tty) {
-                unsigned char h[8] = {1, 0, 0, 0, (unsigned char)(len >> 24),
-                                      (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+                unsigned char h[8] = {1,
+                                      0,
+                                      0,
+                                      0,
+                                      (unsigned char)(len >> 24),
+                                      (unsigned char)(len >> 16),
+                                      (unsigned char)(len >> 8),
                                       (unsigned char)len};
                 (void)berth_write_all(fd, h, sizeof(h));
             }

@@ -196,8 +196,8 @@ berth_cli_ctr_stream(struct berth_cli *cli, const char *id, struct berth_conn *c
 /* ---- create ---- */
 
 static int
-pull_image_to(struct berth_cli *cli, FILE *out, const char *image, bool quiet,
-              const char *platform, struct berth_error **err)
+pull_image_to(struct berth_cli *cli, FILE *out, const char *image, bool quiet, const char *platform,
+              struct berth_error **err)
 {
     struct berth_image_ref ref = {0};
     int r = berth_image_ref_parse(image, &ref, err);
@@ -268,7 +268,9 @@ berth_cli_cmd_pull(struct berth_cli *cli, int argc, char **argv)
     _cleanup_free_ char *name = berth_image_ref_name(&ref);
     _cleanup_free_ char *full = NULL;
     if (asprintf(&full, "%s%s%s", name ? name : args[0], ref.digest ? "@" : ":",
-                 ref.digest ? ref.digest : ref.tag ? ref.tag : "latest") < 0)
+                 ref.digest ? ref.digest
+                 : ref.tag  ? ref.tag
+                            : "latest") < 0)
         full = NULL;
     berth_image_ref_clear(&ref);
     if (tagless && !all_tags && !quiet)

@@ -139,7 +139,10 @@ child_config(const json_t *parent, json_t *config, const char *container_id,
     _cleanup_free_ char *cmd = NULL;
     size_t total = 1, i;
     json_t *v;
-    json_array_foreach(container_cmd, i, v) total += strlen(json_string_value(v) ?: "") + 1;
+    json_array_foreach(container_cmd, i, v)
+    {
+        total += strlen(json_string_value(v) ?: "") + 1;
+    }
     if ((cmd = calloc(1, total))) {
         json_array_foreach(container_cmd, i, v)
         {

@@ -60,11 +60,11 @@ struct berth_container {
     int64_t size_rw;
     /* in memory only */
     int monitor_pidfd;
-    bool busy;            /* a start/stop/remove in progress: others wait */
-    bool removed;         /* gone from the table; freed when refs drop */
-    int refs;             /* holders outside the lock */
-    int64_t restart_at_ns; /* a scheduled restart (policy back-off), 0 none */
-    uint64_t exit_seq;     /* bumps at every exit: wait next-exit */
+    bool busy;                           /* a start/stop/remove in progress: others wait */
+    bool removed;                        /* gone from the table; freed when refs drop */
+    int refs;                            /* holders outside the lock */
+    int64_t restart_at_ns;               /* a scheduled restart (policy back-off), 0 none */
+    uint64_t exit_seq;                   /* bumps at every exit: wait next-exit */
     struct berth_attach_waiter *waiters; /* attach sessions waiting for the next start */
 };
 
@@ -95,28 +95,27 @@ int berth_containers_using_image(struct berth_containers *cs, const char *image_
                                  bool running_only, char *ret_id);
 
 /* Creates a record: body is the POST /containers/create body; name may be NULL. */
-int berth_ctr_create(struct berth_containers *cs, const char *name,
-                           const struct json_t *body, char ret_id[65], char ***ret_warnings,
-                           struct berth_error **err);
+int berth_ctr_create(struct berth_containers *cs, const char *name, const struct json_t *body,
+                     char ret_id[65], char ***ret_warnings, struct berth_error **err);
 /* Starts (EALREADY when it already runs: 304). */
 int berth_ctr_start(struct berth_containers *cs, const char *ref, struct berth_error **err);
 /* Sends sig; with stop semantics waits up to timeout_s then SIGKILL (timeout_s < 0: the
  * container's StopTimeout, default 10). */
-int berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal,
-                         int timeout_s, struct berth_error **err);
+int berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal, int timeout_s,
+                   struct berth_error **err);
 int berth_ctr_kill(struct berth_containers *cs, const char *ref, const char *signal,
-                         struct berth_error **err);
+                   struct berth_error **err);
 int berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *signal,
-                            int timeout_s, struct berth_error **err);
+                      int timeout_s, struct berth_error **err);
 int berth_ctr_pause(struct berth_containers *cs, const char *ref, bool pause,
-                          struct berth_error **err);
-int berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force,
-                           bool volumes, struct berth_error **err);
+                    struct berth_error **err);
+int berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force, bool volumes,
+                     struct berth_error **err);
 int berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_name,
-                           struct berth_error **err);
+                     struct berth_error **err);
 /* Resizes the tty (ENOENT-ish errors when not running). */
-int berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows,
-                           unsigned cols, struct berth_error **err);
+int berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows, unsigned cols,
+                     struct berth_error **err);
 
 /* update.c: under the lock, apply() edits a copy of the record's HostConfig; when it succeeds
  * the copy replaces it and the record is saved (on any failure nothing changes). ENOENT when
@@ -167,8 +166,8 @@ int berth_monitor_attach_connect(const char *run_dir, bool in, bool out, bool er
 struct berth_attach_waiter {
     struct berth_attach_waiter *next;
     bool want_in, want_out, want_err;
-    int monitor_fd;  /* set by the starter, -1 until then */
-    bool cancelled;  /* the container went away */
+    int monitor_fd; /* set by the starter, -1 until then */
+    bool cancelled; /* the container went away */
 };
 void berth_container_add_waiter(struct berth_container *c, struct berth_attach_waiter *w);
 void berth_container_remove_waiter(struct berth_container *c, struct berth_attach_waiter *w);

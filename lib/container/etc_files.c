@@ -18,8 +18,7 @@ struct text {
     bool failed;
 };
 
-static void
-text_addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 text_addf(struct text *t, const char *fmt, ...)
@@ -60,8 +59,7 @@ berth_resolv_conf_filter(const char *host_text)
     while (p && *p) {
         size_t n = strcspn(p, "\n");
         char line[1024];
-        snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1),
-                 p);
+        snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
         char kw[32], addr[256];
         bool drop = sscanf(line, "%31s %255s", kw, addr) == 2 && !strcmp(kw, "nameserver") &&
                     is_loopback_ns(addr);
@@ -82,11 +80,17 @@ add_list(struct text *t, const char *keyword, const json_t *arr, const char *sep
     size_t i;
     json_t *v;
     if (!sep) {
-        json_array_foreach(arr, i, v) text_addf(t, "%s %s\n", keyword, json_string_value(v));
+        json_array_foreach(arr, i, v)
+        {
+            text_addf(t, "%s %s\n", keyword, json_string_value(v));
+        }
         return;
     }
     text_addf(t, "%s", keyword);
-    json_array_foreach(arr, i, v) text_addf(t, " %s", json_string_value(v));
+    json_array_foreach(arr, i, v)
+    {
+        text_addf(t, " %s", json_string_value(v));
+    }
     text_addf(t, "\n");
 }
 
@@ -158,8 +162,8 @@ berth_etc_files_write(const json_t *config, const json_t *host_config, const cha
     json_t *opts = json_object_get(host_config, "DnsOptions");
     if (json_array_size(dns) || json_array_size(search) || json_array_size(opts)) {
         _cleanup_free_ char *host = NULL;
-        if (!json_array_size(dns) && berth_read_file("/etc/resolv.conf", 1 << 20, &host, NULL,
-                                                     NULL) == 0) {
+        if (!json_array_size(dns) &&
+            berth_read_file("/etc/resolv.conf", 1 << 20, &host, NULL, NULL) == 0) {
             /* keep the host's nameservers, replace search/options */
             _cleanup_free_ char *f = berth_resolv_conf_filter(host);
             for (const char *p = f; p && *p;) {

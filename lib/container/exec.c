@@ -119,23 +119,28 @@ random_hex(char out[65])
 }
 
 int
-berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *body,
-                  char ret_id[65], struct berth_error **err)
+berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *body, char ret_id[65],
+                  struct berth_error **err)
 {
     json_t *cmd = json_object_get(body, "Cmd");
     if (!json_is_array(cmd) || json_array_size(cmd) == 0)
         return berth_error_setq(err, EINVAL, "No exec command specified");
     size_t i;
     json_t *v;
-    json_array_foreach(cmd, i, v) if (!json_is_string(v)) return berth_error_setq(
-        err, EINVAL, "json: cannot unmarshal %s into Go struct field ExecConfig.Cmd of type string",
-        json_is_number(v) ? "number" : "value");
+    json_array_foreach(cmd, i, v)
+    {
+        if (!json_is_string(v))
+            return berth_error_setq(err, EINVAL,
+                                    "json: cannot unmarshal %s into Go struct field ExecConfig.Cmd "
+                                    "of type string",
+                                    json_is_number(v) ? "number" : "value");
+    }
     berth_containers_lock(cs);
     struct berth_container *c;
     int r = berth_containers_find(cs, ref, &c, err);
     if (r == 0 && c->state == BERTH_C_PAUSED)
-        r = berth_error_setq(err, EBUSY, "Container %s is paused, unpause the container before exec",
-                             c->id);
+        r = berth_error_setq(err, EBUSY,
+                             "Container %s is paused, unpause the container before exec", c->id);
     else if (r == 0 && c->state != BERTH_C_RUNNING)
         r = berth_error_setq(err, EBUSY, "Container %s is not running", c->id);
     struct berth_exec *e = r == 0 ? calloc(1, sizeof(*e)) : NULL;
@@ -156,7 +161,10 @@ berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *bo
     _cleanup_free_ char *joined = NULL;
     {
         _cleanup_strv_ char **parts = NULL;
-        json_array_foreach(cmd, i, v) (void)berth_strv_push(&parts, json_string_value(v));
+        json_array_foreach(cmd, i, v)
+        {
+            (void)berth_strv_push(&parts, json_string_value(v));
+        }
         joined = parts ? berth_strv_join(parts, " ") : NULL;
     }
     char action[512];
@@ -362,10 +370,9 @@ berth_exec_start(struct berth_containers *cs, const char *id, bool detach, int *
         if (r < 0) {
             const char *m = *err ? (*err)->msg : "";
             e->finished = true;
-            e->exit_code = strstr(m, "executable file not found") || strstr(m, "no such file")
-                               ? 127
-                           : strstr(m, "permission denied") || strstr(m, "is a directory") ? 126
-                                                                                            : 126;
+            e->exit_code = strstr(m, "executable file not found") || strstr(m, "no such file") ? 127
+                           : strstr(m, "permission denied") || strstr(m, "is a directory")     ? 126
+                                                                                           : 126;
         } else {
             e->pid = pid;
             e->monitor_pid = h.monitor_pid;

@@ -24,8 +24,8 @@ int berth_exec_info(struct berth_containers *cs, const char *id, struct berth_ex
                     struct berth_error **err);
 /* Runs the exec; with streams attached (not detach) *ret_attach_fd is the monitor's attach
  * connection (framed output, raw input). The runtime's refusal is EIO with its message. */
-int berth_exec_start(struct berth_containers *cs, const char *id, bool detach,
-                     int *ret_attach_fd, struct berth_error **err);
+int berth_exec_start(struct berth_containers *cs, const char *id, bool detach, int *ret_attach_fd,
+                     struct berth_error **err);
 struct json_t *berth_exec_inspect(struct berth_containers *cs, const char *id,
                                   struct berth_error **err);
 int berth_exec_resize(struct berth_containers *cs, const char *id, unsigned rows, unsigned cols,

@@ -29,8 +29,14 @@ path_and_args(const struct berth_container *c, json_t **args)
     json_t *all = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(c->config, "Entrypoint"), i, v) json_array_append(all, v);
-    json_array_foreach(json_object_get(c->config, "Cmd"), i, v) json_array_append(all, v);
+    json_array_foreach(json_object_get(c->config, "Entrypoint"), i, v)
+    {
+        json_array_append(all, v);
+    }
+    json_array_foreach(json_object_get(c->config, "Cmd"), i, v)
+    {
+        json_array_append(all, v);
+    }
     const char *first = json_string_value(json_array_get(all, 0));
     char *path = strdup(first ? first : "");
     *args = json_array();
@@ -74,8 +80,8 @@ network_settings(const struct berth_container *c, bool list)
         return ns;
     }
     static const char *const empty_strings[] = {
-        "Bridge",     "SandboxID", "SandboxKey",        "EndpointID", "Gateway",
-        "IPAddress",  "MacAddress", "GlobalIPv6Address", "IPv6Gateway", "LinkLocalIPv6Address"};
+        "Bridge",    "SandboxID",  "SandboxKey",        "EndpointID",  "Gateway",
+        "IPAddress", "MacAddress", "GlobalIPv6Address", "IPv6Gateway", "LinkLocalIPv6Address"};
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(empty_strings); i++)
         json_object_set_new(ns, empty_strings[i], json_string(""));
     json_object_set_new(ns, "HairpinMode", json_false());
@@ -108,27 +114,24 @@ berth_container_inspect_json(struct berth_containers *cs, const struct berth_con
     const char *status = berth_cstate_name(c->state);
     json_t *state = json_pack(
         "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status", status, "Running",
-        running, "Paused", c->state == BERTH_C_PAUSED, "Restarting",
-        c->state == BERTH_C_RESTARTING, "OOMKilled", c->oom_killed, "Dead",
-        c->state == BERTH_C_DEAD, "Pid", running ? c->pid : 0, "ExitCode", c->exit_code, "Error",
-        c->error ? c->error : "", "StartedAt", time_json(c->started_ns), "FinishedAt",
-        time_json(c->finished_ns));
+        running, "Paused", c->state == BERTH_C_PAUSED, "Restarting", c->state == BERTH_C_RESTARTING,
+        "OOMKilled", c->oom_killed, "Dead", c->state == BERTH_C_DEAD, "Pid", running ? c->pid : 0,
+        "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
+        time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns));
     bool vfs = !strcmp(cs->daemon->driver, "vfs");
-    json_t *graph =
-        vfs ? json_pack("{s:n, s:s}", "Data", "Name", "vfs")
-            : json_pack("{s:{s:s, s:s, s:s}, s:s}", "Data", "MergedDir", merged, "UpperDir", upper,
-                        "WorkDir", work, "Name", "overlay2");
+    json_t *graph = vfs ? json_pack("{s:n, s:s}", "Data", "Name", "vfs")
+                        : json_pack("{s:{s:s, s:s, s:s}, s:s}", "Data", "MergedDir", merged,
+                                    "UpperDir", upper, "WorkDir", work, "Name", "overlay2");
     json_t *j = json_pack(
         "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, "
         "s:o, s:O, s:o, s:[], s:O, s:o}",
-        "Id", c->id, "Created", time_json(c->created_ns), "Path", path ? path : "", "Args", args, "State",
-        state, "Image", c->image_id, "ResolvConfPath", p_resolv, "HostnamePath", p_hostname,
-        "HostsPath", p_hosts, "LogPath", log ? log : "", "Name", c->name, "RestartCount",
-        c->restart_count, "Driver", vfs ? "vfs" : "overlay2", "Platform", "linux", "MountLabel",
-        "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs", berth_execs_of(cs, c->id),
-        "HostConfig", c->host_config,
-        "GraphDriver", graph, "Mounts", "Config", c->config, "NetworkSettings",
-        network_settings(c, false));
+        "Id", c->id, "Created", time_json(c->created_ns), "Path", path ? path : "", "Args", args,
+        "State", state, "Image", c->image_id, "ResolvConfPath", p_resolv, "HostnamePath",
+        p_hostname, "HostsPath", p_hosts, "LogPath", log ? log : "", "Name", c->name,
+        "RestartCount", c->restart_count, "Driver", vfs ? "vfs" : "overlay2", "Platform", "linux",
+        "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
+        berth_execs_of(cs, c->id), "HostConfig", c->host_config, "GraphDriver", graph, "Mounts",
+        "Config", c->config, "NetworkSettings", network_settings(c, false));
     if (j && size) {
         int64_t rw = berth_rwlayer_size(cs, c);
         _cleanup_image_ struct berth_image *img = NULL;
@@ -205,15 +208,15 @@ berth_container_list_json(struct berth_containers *cs, const struct berth_contai
     char status[128];
     status_text(c, status, sizeof(status));
     json_t *labels = json_object_get(c->config, "Labels");
-    const char *state = c->state == BERTH_C_EXITED && !c->finished_ns ? "created"
-                                                                      : berth_cstate_name(c->state);
+    const char *state =
+        c->state == BERTH_C_EXITED && !c->finished_ns ? "created" : berth_cstate_name(c->state);
     json_t *j = json_pack(
         "{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s, s:{s:s}, s:o, s:[]}", "Id", c->id,
         "Names", c->name, "Image", c->image_name, "ImageID", c->image_id, "Command",
         cmd.s ? cmd.s : "", "Created", (json_int_t)(c->created_ns / 1000000000LL), "Ports",
         "Labels", labels ? json_incref(labels) : json_object(), "State", state, "Status", status,
-        "HostConfig", "NetworkMode", network_mode(c), "NetworkSettings",
-        network_settings(c, true), "Mounts");
+        "HostConfig", "NetworkMode", network_mode(c), "NetworkSettings", network_settings(c, true),
+        "Mounts");
     free(cmd.s);
     if (j && size) {
         int64_t rw = berth_rwlayer_size(cs, c);

@@ -167,8 +167,8 @@ record_exit(struct berth_containers *cs, struct berth_container *c, bool while_a
     berth_containers_changed(cs);
 }
 
-static int start_container(struct berth_containers *cs, struct berth_container *c,
-                           bool is_restart, struct berth_error **err);
+static int start_container(struct berth_containers *cs, struct berth_container *c, bool is_restart,
+                           struct berth_error **err);
 
 /* Starts the containers whose back-off has passed; returns the next deadline (0 none). */
 static int64_t
@@ -276,8 +276,8 @@ restore_one(struct berth_containers *cs, struct berth_container *c)
         (void)remove_locked(cs, c, NULL);
         return;
     }
-    bool was_running = c->state == BERTH_C_RUNNING || c->state == BERTH_C_PAUSED ||
-                       c->state == BERTH_C_RESTARTING;
+    bool was_running =
+        c->state == BERTH_C_RUNNING || c->state == BERTH_C_PAUSED || c->state == BERTH_C_RESTARTING;
     if (!was_running)
         return;
     if (c->monitor_pid > 0 && berth_proc_start_time(c->monitor_pid) == c->monitor_start_time &&
@@ -416,14 +416,15 @@ random_id(char out[65])
 }
 
 int
-berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *body,
-                       char ret_id[65], char ***ret_warnings, struct berth_error **err)
+berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *body, char ret_id[65],
+                 char ***ret_warnings, struct berth_error **err)
 {
     int r;
     *ret_warnings = NULL;
     const char *image = json_string_value(json_object_get(body, "Image"));
     if (!image || !*image)
-        return berth_error_setq(err, EINVAL, "Config cannot be empty in order to create a container");
+        return berth_error_setq(err, EINVAL,
+                                "Config cannot be empty in order to create a container");
     if (name && *name && !berth_container_name_valid(name))
         return berth_error_setq(err, EINVAL,
                                 "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
@@ -614,8 +615,7 @@ prepare_bundle(struct berth_containers *cs, const struct berth_container *c, con
     p->run_dir = berth_container_run_dir(cs, c->id);
     p->dir = berth_container_dir(cs, c->id);
     p->log_path = berth_container_log_path(cs, c->id);
-    if (!p->run_dir || !p->dir || !p->log_path ||
-        cgroups_path_of(cs, c, &p->cgroups_path) < 0 ||
+    if (!p->run_dir || !p->dir || !p->log_path || cgroups_path_of(cs, c, &p->cgroups_path) < 0 ||
         asprintf(&p->hostname_path, "%s/hostname", p->dir) < 0 ||
         asprintf(&p->hosts_path, "%s/hosts", p->dir) < 0 ||
         asprintf(&p->resolv_path, "%s/resolv.conf", p->dir) < 0 ||
@@ -801,13 +801,15 @@ berth_ctr_start(struct berth_containers *cs, const char *ref, struct berth_error
         else if (c->state == BERTH_C_RUNNING || c->state == BERTH_C_PAUSED)
             r = -EALREADY;
         else if (c->state == BERTH_C_REMOVING)
-            r = berth_error_setq(err, EBUSY, "container is marked for removal and cannot be started");
+            r = berth_error_setq(err, EBUSY,
+                                 "container is marked for removal and cannot be started");
         else {
             c->restart_at_ns = 0;
             c->restart_count = 0;
             r = start_container(cs, c, false, err);
             /* moby: a --rm container that cannot start is removed (its waiters get the code) */
-            if (r < 0 && !c->removed && json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
+            if (r < 0 && !c->removed &&
+                json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
                 c->exit_seq++;
                 (void)remove_locked(cs, c, NULL);
             }
@@ -925,8 +927,8 @@ stop_locked(struct berth_containers *cs, struct berth_container *c, const char *
     } while (0)
 
 int
-berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal,
-                     int timeout_s, struct berth_error **err)
+berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal, int timeout_s,
+               struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
         if (!is_running(c) && c->state != BERTH_C_RESTARTING) {
@@ -942,15 +944,15 @@ berth_ctr_stop(struct berth_containers *cs, const char *ref, const char *signal,
 
 int
 berth_ctr_kill(struct berth_containers *cs, const char *ref, const char *signal,
-                     struct berth_error **err)
+               struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
         int sig = parse_signal(signal, SIGKILL);
         if (sig <= 0)
             r_ = berth_error_setq(err, EINVAL, "Invalid signal: %s", signal);
         else if (!is_running(c))
-            r_ = berth_error_setq(err, EBUSY, "Cannot kill container: %s: Container %s is not running",
-                                  ref, c->id);
+            r_ = berth_error_setq(
+                err, EBUSY, "Cannot kill container: %s: Container %s is not running", ref, c->id);
         else {
             char num[16];
             snprintf(num, sizeof(num), "%d", sig);
@@ -964,8 +966,8 @@ berth_ctr_kill(struct berth_containers *cs, const char *ref, const char *signal,
 }
 
 int
-berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *signal,
-                        int timeout_s, struct berth_error **err)
+berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *signal, int timeout_s,
+                  struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
         r_ = 0;
@@ -985,8 +987,7 @@ berth_ctr_restart(struct berth_containers *cs, const char *ref, const char *sign
 }
 
 int
-berth_ctr_pause(struct berth_containers *cs, const char *ref, bool pause,
-                      struct berth_error **err)
+berth_ctr_pause(struct berth_containers *cs, const char *ref, bool pause, struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
         if (!is_running(c))
@@ -1034,7 +1035,7 @@ remove_locked(struct berth_containers *cs, struct berth_container *c, struct ber
 
 int
 berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force, bool volumes,
-                       struct berth_error **err)
+                 struct berth_error **err)
 {
     (void)volumes; /* no volumes yet */
     WITH_CONTAINER(cs, ref, c, err, {
@@ -1043,9 +1044,10 @@ berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force, bool 
                 err, EEXIST,
                 "cannot remove container \"%s\": container is %s: stop the container before "
                 "removing or force remove",
-                c->name, c->state == BERTH_C_PAUSED       ? "paused"
-                         : c->state == BERTH_C_RESTARTING ? "restarting"
-                                                          : "running");
+                c->name,
+                c->state == BERTH_C_PAUSED       ? "paused"
+                : c->state == BERTH_C_RESTARTING ? "restarting"
+                                                 : "running");
         } else {
             r_ = 0;
             c->busy = true;
@@ -1072,7 +1074,7 @@ berth_ctr_remove(struct berth_containers *cs, const char *ref, bool force, bool 
 
 int
 berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_name,
-                       struct berth_error **err)
+                 struct berth_error **err)
 {
     WITH_CONTAINER(cs, ref, c, err, {
         _cleanup_free_ char *slash = NULL;
@@ -1084,8 +1086,9 @@ berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_n
         else if (asprintf(&slash, "%s%s", new_name[0] == '/' ? "" : "/", new_name) < 0)
             r_ = berth_error_set(err, ENOMEM, "rename");
         else if (!strcmp(slash, c->name))
-            r_ = berth_error_setq(err, EINVAL, "Renaming a container with the same name as its "
-                                               "current name");
+            r_ = berth_error_setq(err, EINVAL,
+                                  "Renaming a container with the same name as its "
+                                  "current name");
         else if (berth_containers_by_name(cs, slash))
             r_ = berth_error_setq(err, EEXIST,
                                   "Error when allocating new name: Conflict. The container name "
@@ -1109,8 +1112,8 @@ berth_ctr_rename(struct berth_containers *cs, const char *ref, const char *new_n
 }
 
 int
-berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows,
-                       unsigned cols, struct berth_error **err)
+berth_ctr_resize(struct berth_containers *cs, const char *ref, unsigned rows, unsigned cols,
+                 struct berth_error **err)
 {
     _cleanup_free_ char *run_dir = NULL;
     berth_containers_lock(cs);

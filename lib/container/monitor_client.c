@@ -57,9 +57,9 @@ berth_monitor_spawn(const struct berth_monitor_args *a, struct berth_monitor_han
     snprintf(sizebuf, sizeof(sizebuf), "%lld", (long long)a->log_max_size);
     snprintf(filebuf, sizeof(filebuf), "%u", a->log_max_file);
     int r = 0;
-    const char *base[] = {a->monitor_path, "--id",   a->id,         "--dir",
-                          a->dir,          "--runtime", a->runtime_path, "--runtime-root",
-                          a->runtime_root, "--sync-fd", "3"};
+    const char *base[] = {
+        a->monitor_path, "--id",           a->id,           "--dir",     a->dir, "--runtime",
+        a->runtime_path, "--runtime-root", a->runtime_root, "--sync-fd", "3"};
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(base); i++)
         r |= berth_strv_push(&argv, base[i]);
     if (a->bundle)

@@ -9,8 +9,8 @@
 
 struct berth_monitor_args {
     const char *monitor_path, *runtime_path, *runtime_root;
-    const char *id;  /* the runtime's container id */
-    const char *dir; /* the monitor's directory (exists) */
+    const char *id;           /* the runtime's container id */
+    const char *dir;          /* the monitor's directory (exists) */
     const char *bundle;       /* container mode */
     const char *exec_process; /* exec mode */
     const char *log_path;     /* NULL: no log */

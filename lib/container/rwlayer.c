@@ -120,8 +120,8 @@ mount_overlay_new_api(char **lowers, size_t n, const char *upper, const char *wo
 }
 
 int
-berth_rwlayer_mount(struct berth_containers *cs, const struct berth_container *c,
-                    char **ret_rootfs, struct berth_error **err)
+berth_rwlayer_mount(struct berth_containers *cs, const struct berth_container *c, char **ret_rootfs,
+                    struct berth_error **err)
 {
     int r;
     _cleanup_free_ char *merged = rw_path(cs, c->id, "merged");

@@ -16,7 +16,7 @@
 const char *
 berth_cstate_name(enum berth_cstate s)
 {
-    static const char *const names[] = {"created", "running", "paused", "restarting",
+    static const char *const names[] = {"created",  "running", "paused", "restarting",
                                         "removing", "exited",  "dead"};
     return (unsigned)s < BERTH_ARRAY_SIZE(names) ? names[s] : "dead";
 }
@@ -213,8 +213,8 @@ record_load(const char *path, struct berth_container **ret, struct berth_error *
         "Config", &config, "HostConfig", &hc, "State", "Status", &status, "Pid", &c->pid,
         "ExitCode", &c->exit_code, "OOMKilled", &c->oom_killed, "Error", &error, "StartedAt",
         &started, "FinishedAt", &finished, "RestartCount", &c->restart_count, "ManuallyStopped",
-        &c->manually_stopped, "HasBeenStarted", &c->has_been_started, "MonitorPid",
-        &c->monitor_pid, "MonitorStart", &mon_start);
+        &c->manually_stopped, "HasBeenStarted", &c->has_been_started, "MonitorPid", &c->monitor_pid,
+        "MonitorStart", &mon_start);
     if (r < 0 || strlen(id) != 64) {
         json_decref(j);
         free(c);
@@ -359,8 +359,8 @@ berth_containers_find(struct berth_containers *cs, const char *ref, struct berth
 }
 
 int
-berth_containers_using_image(struct berth_containers *cs, const char *image_id,
-                             bool running_only, char *ret_id)
+berth_containers_using_image(struct berth_containers *cs, const char *image_id, bool running_only,
+                             char *ret_id)
 {
     int n = 0;
     for (size_t i = 0; i < cs->n; i++) {
@@ -387,7 +387,8 @@ berth_container_name_valid(const char *name)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum && (i == 0 || (ch != '_' && ch != '.' && ch != '-')))
             return false;
     }
@@ -408,17 +409,18 @@ char *
 berth_containers_generate_name(struct berth_containers *cs)
 {
     static const char *const left[] = {
-        "agile",   "bold",    "brave",   "bright",  "calm",    "clever",  "crisp",   "daring",
-        "eager",   "fervent", "gentle",  "happy",   "jolly",   "keen",    "kind",    "lively",
-        "lucid",   "merry",   "modest",  "nimble",  "noble",   "patient", "plucky",  "quiet",
-        "quick",   "serene",  "sharp",   "steady",  "sunny",   "swift",   "tender",  "upbeat",
-        "vibrant", "wise",    "witty",   "zealous", "amused",  "busy",    "cosmic",  "dreamy"};
+        "agile",   "bold",    "brave",  "bright",  "calm",   "clever",  "crisp",  "daring",
+        "eager",   "fervent", "gentle", "happy",   "jolly",  "keen",    "kind",   "lively",
+        "lucid",   "merry",   "modest", "nimble",  "noble",  "patient", "plucky", "quiet",
+        "quick",   "serene",  "sharp",  "steady",  "sunny",  "swift",   "tender", "upbeat",
+        "vibrant", "wise",    "witty",  "zealous", "amused", "busy",    "cosmic", "dreamy"};
     static const char *const right[] = {
-        "babbage", "bohr",    "boole",    "cerf",    "curie",    "dijkstra", "euler",   "fermi",
-        "galois",  "gauss",   "hamilton", "hopper",  "hypatia",  "kepler",   "knuth",   "lamport",
-        "leavitt", "liskov",  "lovelace", "maxwell", "meitner",  "mirzakhani", "newton", "noether",
-        "pascal",  "perlman", "planck",   "ritchie", "shannon",  "sinoussi", "thompson", "torvalds",
-        "turing",  "wiles",   "wing",     "wozniak", "yalow",    "zuse",     "kowalevski", "ride"};
+        "babbage",    "bohr",     "boole",    "cerf",       "curie",    "dijkstra", "euler",
+        "fermi",      "galois",   "gauss",    "hamilton",   "hopper",   "hypatia",  "kepler",
+        "knuth",      "lamport",  "leavitt",  "liskov",     "lovelace", "maxwell",  "meitner",
+        "mirzakhani", "newton",   "noether",  "pascal",     "perlman",  "planck",   "ritchie",
+        "shannon",    "sinoussi", "thompson", "torvalds",   "turing",   "wiles",    "wing",
+        "wozniak",    "yalow",    "zuse",     "kowalevski", "ride"};
     unsigned char rnd[4];
     _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     for (int attempt = 0; attempt < 20; attempt++) {

@@ -10,9 +10,8 @@
 
 /* The daemon.json keys berthd understands (dockerd's names). */
 static const char *const known_keys[] = {
-    "hosts",          "data-root", "exec-root", "pidfile",   "log-level",
-    "storage-driver", "group",     "tlsverify", "tlscacert", "tlscert",
-    "tlskey",         "debug",     "cgroup-parent", NULL,
+    "hosts",     "data-root", "exec-root", "pidfile", "log-level", "storage-driver", "group",
+    "tlsverify", "tlscacert", "tlscert",   "tlskey",  "debug",     "cgroup-parent",  NULL,
 };
 
 static bool

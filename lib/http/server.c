@@ -422,8 +422,12 @@ berth_http_reply_hijack(struct berth_http_request *req, const char *content_type
         berth_http_reply_error(req, 500, "out of memory");
         return;
     }
-    *h = (struct hijack){.srv = req->conn->srv, .run = run, .cls = cls, .free_cls = free_cls,
-                         .fd = -1, .pair_fd = -1};
+    *h = (struct hijack){.srv = req->conn->srv,
+                         .run = run,
+                         .cls = cls,
+                         .free_cls = free_cls,
+                         .fd = -1,
+                         .pair_fd = -1};
     const char *upgrade = berth_http_header(req, "Upgrade");
     if (upgrade && *upgrade) {
         struct MHD_Response *resp = MHD_create_response_for_upgrade(upgrade_cb, h);
@@ -468,7 +472,8 @@ berth_http_reply_hijack(struct berth_http_request *req, const char *content_type
         berth_http_reply_error(req, 503, "the daemon is shutting down");
         return;
     }
-    berth_http_reply_stream(req, 200, content_type ? content_type : "application/vnd.docker.raw-stream",
+    berth_http_reply_stream(req, 200,
+                            content_type ? content_type : "application/vnd.docker.raw-stream",
                             hijack_pair_produce, reader, hijack_pair_free);
 }
 

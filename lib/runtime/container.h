@@ -38,6 +38,7 @@ struct berth_init_ctx {
     int mnt_ns_fd;    /* to join (path), or -1 */
     bool new_cgroup_ns;
     bool in_userns;
+    struct berth_seccomp_filter *seccomp; /* compiled by the parent (through the cache) */
 };
 
 /* Runs in the cloned child; never returns (execs or exits). */

@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/seccomp.h"
 #include "runtime/hooks.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -310,6 +311,13 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
             goto ns_fail;
     }
 
+    /* the filter is compiled here, through the cache in the state root; the child gets a copy */
+    if (spec->linux_.seccomp) {
+        char cache[4096];
+        snprintf(cache, sizeof(cache), "%s/.seccomp-cache", o->root);
+        if ((r = berth_seccomp_build_cached(spec->linux_.seccomp, cache, &ctx.seccomp, err)) < 0)
+            goto ns_fail;
+    }
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
         r = berth_error_set(err, errno, "socketpair");
@@ -326,6 +334,8 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     }
     int clone_errno = errno;
     close(sp[1]);
+    berth_seccomp_free(ctx.seccomp);
+    ctx.seccomp = NULL;
     /* back to our own namespaces: hooks run in the runtime's */
     for (size_t j = 0; j < BERTH_ARRAY_SIZE(parent_joined_ns); j++) {
         if (saved_ns[j] >= 0) {
@@ -408,6 +418,7 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
     return 0;
 
 ns_fail:
+    berth_seccomp_free(ctx.seccomp);
     for (size_t j = 0; j < BERTH_ARRAY_SIZE(parent_joined_ns); j++) {
         if (saved_ns[j] >= 0) {
             (void)setns(saved_ns[j], parent_joined_ns[j]);

@@ -110,8 +110,10 @@ init_setup(struct berth_init_ctx *ctx, char **ret_exe, struct berth_seccomp_filt
         return r;
     if (spec->linux_.has_personality && personality(spec->linux_.personality) < 0)
         return berth_error_set(err, errno, "personality");
-    if (spec->linux_.seccomp &&
-        (r = berth_seccomp_build(spec->linux_.seccomp, ret_filter, err)) < 0)
+    if (spec->linux_.seccomp && ctx->seccomp)
+        *ret_filter = ctx->seccomp; /* this process's copy of the parent's */
+    else if (spec->linux_.seccomp &&
+             (r = berth_seccomp_build(spec->linux_.seccomp, ret_filter, err)) < 0)
         return r;
     if ((r = berth_process_complete_env(proc, err)) < 0 ||
         (r = berth_process_find_executable(proc, ret_exe, err)) < 0)

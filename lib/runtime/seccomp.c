@@ -586,6 +586,37 @@ berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_notify_fd, struct be
     return 0;
 }
 
+int
+berth_seccomp_filter_export(const struct berth_seccomp_filter *f, const void **ret_insns,
+                            size_t *ret_len, unsigned int *ret_flags, bool *ret_notify)
+{
+    *ret_insns = f->insns;
+    *ret_len = (size_t)f->n_insns * sizeof(*f->insns);
+    *ret_flags = f->flags;
+    *ret_notify = f->notify;
+    return 0;
+}
+
+int
+berth_seccomp_filter_import(const void *insns, size_t len, unsigned int flags, bool notify,
+                            struct berth_seccomp_filter **ret)
+{
+    if (len == 0 || len % sizeof(struct sock_filter) ||
+        len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        return -EINVAL;
+    struct berth_seccomp_filter *f = calloc(1, sizeof(*f));
+    if (!f || !(f->insns = malloc(len))) {
+        free(f);
+        return -ENOMEM;
+    }
+    memcpy(f->insns, insns, len);
+    f->n_insns = (unsigned short)(len / sizeof(struct sock_filter));
+    f->flags = flags;
+    f->notify = notify;
+    *ret = f;
+    return 0;
+}
+
 void
 berth_seccomp_free(struct berth_seccomp_filter *f)
 {

@@ -19,6 +19,18 @@ int berth_seccomp_build(const struct berth_spec_seccomp *sc, struct berth_seccom
 int berth_seccomp_load(struct berth_seccomp_filter *f, int *ret_notify_fd,
                        struct berth_error **err);
 void berth_seccomp_free(struct berth_seccomp_filter *f);
+/* The compiled program and its load options, for the cache (seccomp_cache.c). */
+int berth_seccomp_filter_export(const struct berth_seccomp_filter *f, const void **ret_insns,
+                                size_t *ret_len, unsigned int *ret_flags, bool *ret_notify);
+int berth_seccomp_filter_import(const void *insns, size_t len, unsigned int flags, bool notify,
+                                struct berth_seccomp_filter **ret);
+/* berth_seccomp_build through a cache of compiled programs in cache_dir: compiling Docker's
+ * default profile with libseccomp takes ~12 ms, reading the program back ~50 us. An entry is
+ * used only when its stored key (every input of the compilation: the profile, libseccomp's
+ * version and API level, the native architecture) equals this one byte for byte, so a hash
+ * collision can never load another profile's program. Cache failures fall back to compiling. */
+int berth_seccomp_build_cached(const struct berth_spec_seccomp *sc, const char *cache_dir,
+                               struct berth_seccomp_filter **ret, struct berth_error **err);
 
 /* Sends the notify fd and the container state to listenerPath (SCM_RIGHTS), as runc does. */
 int berth_seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,
