@@ -130,6 +130,8 @@ record_exit(struct berth_containers *cs, struct berth_container *c, bool while_a
         close(c->monitor_pidfd);
         c->monitor_pidfd = -1;
     }
+    berth_debug("exit of %.12s recorded %.1f ms after the process exited", c->id,
+                ex.finished_ns ? (double)(berth_now_nano() - ex.finished_ns) / 1e6 : -1.0);
     c->exit_code = ex.exit_code;
     c->oom_killed = ex.oom_killed;
     c->finished_ns = ex.finished_ns ? ex.finished_ns : berth_now_nano();
@@ -689,7 +691,9 @@ start_container(struct berth_containers *cs, struct berth_container *c, bool is_
     int pid = 0, pidfd = -1;
     berth_containers_unlock(cs);
 
+    int64_t t0 = berth_now_nano();
     r = prepare_bundle(cs, c, config, host_config, &p, err);
+    int64_t t1 = berth_now_nano();
     if (r == 0) {
         int64_t max_size;
         unsigned max_file;
@@ -734,7 +738,11 @@ start_container(struct berth_containers *cs, struct berth_container *c, bool is_
         }
         berth_containers_changed(cs);
         berth_containers_unlock(cs);
+        int64_t t2 = berth_now_nano();
         r = berth_monitor_go(&h, &pid, err);
+        berth_debug("start %.12s: bundle %.1f ms, monitor ready %.1f ms, process started %.1f ms",
+                    c->id, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
+                    (double)(berth_now_nano() - t2) / 1e6);
     } else {
         berth_monitor_abandon(&h);
     }
