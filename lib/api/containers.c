@@ -396,6 +396,7 @@ berth_api_containers_prune(struct berth_http_request *req)
     }
     /* collect the ids first: removal takes the lock itself */
     char **ids = NULL;
+    int64_t reclaimed = 0; /* counted before removal: the layers are gone after */
     berth_containers_lock(cs);
     struct berth_container **v = NULL;
     size_t n = 0;
@@ -408,13 +409,13 @@ berth_api_containers_prune(struct berth_http_request *req)
             continue;
         if (until_ns && c->created_ns >= until_ns)
             continue;
-        (void)berth_strv_push(&ids, c->id);
+        if (berth_strv_push(&ids, c->id) == 0)
+            reclaimed += berth_container_size_rw(cs, c);
     }
     berth_containers_unlock(cs);
     free(v);
     berth_filters_clear(&f);
     json_t *deleted = json_array();
-    int64_t reclaimed = 0;
     for (size_t i = 0; ids && ids[i]; i++) {
         struct berth_error *e = NULL;
         if (berth_ctr_remove(cs, ids[i], false, false, &e) == 0)

@@ -34,6 +34,21 @@ berth_api_stream_type(struct berth_http_request *req, bool tty)
     return "application/vnd.docker.multiplexed-stream";
 }
 
+/* Takes the lock and finds the request's container; else replies (404...) unlocked: NULL. */
+static struct berth_container *
+find_locked_or_reply(struct berth_http_request *req, struct berth_containers *cs)
+{
+    struct berth_error *err = NULL;
+    struct berth_container *c;
+    berth_containers_lock(cs);
+    if (berth_containers_find(cs, req->param, &c, &err) == 0)
+        return c;
+    berth_containers_unlock(cs);
+    berth_http_reply_berror(req, err);
+    berth_error_free(err);
+    return NULL;
+}
+
 /* ---- wait ---- */
 
 enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
@@ -430,14 +445,9 @@ berth_api_container_attach(struct berth_http_request *req)
         berth_http_reply_error(req, 400, "Invalid detach keys (%s) provided", keys);
         return;
     }
-    struct berth_error *err = NULL;
-    berth_containers_lock(cs);
-    struct berth_container *c;
-    if (berth_containers_find(cs, req->param, &c, &err) < 0) {
-        berth_containers_unlock(cs);
+    struct berth_container *c = find_locked_or_reply(req, cs);
+    if (!c) {
         free(a);
-        berth_http_reply_berror(req, err);
-        berth_error_free(err);
         return;
     }
     if (c->state == BERTH_C_PAUSED || c->state == BERTH_C_RESTARTING) {
@@ -640,14 +650,9 @@ berth_api_container_logs(struct berth_http_request *req)
         berth_http_reply_error(req, 400, "invalid value for since, until or tail");
         return;
     }
-    struct berth_error *err = NULL;
-    berth_containers_lock(cs);
-    struct berth_container *c;
-    if (berth_containers_find(cs, req->param, &c, &err) < 0) {
-        berth_containers_unlock(cs);
+    struct berth_container *c = find_locked_or_reply(req, cs);
+    if (!c) {
         free(l);
-        berth_http_reply_berror(req, err);
-        berth_error_free(err);
         return;
     }
     memcpy(l->id, c->id, sizeof(l->id));

@@ -145,6 +145,8 @@ char *berth_container_merged_dir(struct berth_containers *cs, const struct berth
 int berth_container_rootfs_get(struct berth_containers *cs, const struct berth_container *c,
                                char **ret_merged, struct berth_error **err);
 void berth_container_rootfs_put(struct berth_containers *cs, const struct berth_container *c);
+/* Bytes in the writable layer (lock held). */
+int64_t berth_container_size_rw(struct berth_containers *cs, const struct berth_container *c);
 /* The storage driver ("overlay2" or "vfs"). */
 const char *berth_containers_driver(struct berth_containers *cs);
 

@@ -47,6 +47,8 @@ bool berth_container_name_valid(const char *name);
 struct berth_container *berth_containers_by_name(struct berth_containers *cs,
                                                  const char *slash_name);
 char *berth_containers_generate_name(struct berth_containers *cs);
+/* 64 random hex digits (container and exec ids). */
+int berth_container_random_id(char out[65]);
 void berth_container_event(struct berth_containers *cs, const struct berth_container *c,
                            const char *action, const char *extra_key, const char *extra_value);
 

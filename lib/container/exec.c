@@ -106,18 +106,6 @@ exec_refresh(struct berth_exec *e)
     }
 }
 
-static int
-random_hex(char out[65])
-{
-    unsigned char rnd[32];
-    _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || berth_read_all(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-        return -EIO;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + i * 2, 3, "%02x", rnd[i]);
-    return 0;
-}
-
 int
 berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *body, char ret_id[65],
                   struct berth_error **err)
@@ -146,7 +134,7 @@ berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *bo
     struct berth_exec *e = r == 0 ? calloc(1, sizeof(*e)) : NULL;
     if (r == 0 && !e)
         r = berth_error_set(err, ENOMEM, "exec");
-    if (r == 0 && random_hex(e->id) < 0)
+    if (r == 0 && berth_container_random_id(e->id) < 0)
         r = berth_error_set(err, EIO, "exec id");
     if (r < 0) {
         free(e);

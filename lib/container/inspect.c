@@ -95,6 +95,19 @@ network_settings(const struct berth_container *c, bool list)
     return ns;
 }
 
+/* SizeRw (the writable layer) and SizeRootFs (it plus the image). */
+static void
+add_sizes(struct berth_containers *cs, const struct berth_container *c, json_t *j)
+{
+    int64_t rw = berth_rwlayer_size(cs, c);
+    _cleanup_image_ struct berth_image *img = NULL;
+    int64_t root = rw;
+    if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
+        root += img->size;
+    json_object_set_new(j, "SizeRw", json_integer(rw));
+    json_object_set_new(j, "SizeRootFs", json_integer(root));
+}
+
 json_t *
 berth_container_inspect_json(struct berth_containers *cs, const struct berth_container *c,
                              bool size)
@@ -132,15 +145,8 @@ berth_container_inspect_json(struct berth_containers *cs, const struct berth_con
         "MountLabel", "", "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
         berth_execs_of(cs, c->id), "HostConfig", c->host_config, "GraphDriver", graph, "Mounts",
         "Config", c->config, "NetworkSettings", network_settings(c, false));
-    if (j && size) {
-        int64_t rw = berth_rwlayer_size(cs, c);
-        _cleanup_image_ struct berth_image *img = NULL;
-        int64_t root = rw;
-        if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
-            root += img->size;
-        json_object_set_new(j, "SizeRw", json_integer(rw));
-        json_object_set_new(j, "SizeRootFs", json_integer(root));
-    }
+    if (j && size)
+        add_sizes(cs, c, j);
     return j;
 }
 
@@ -218,14 +224,7 @@ berth_container_list_json(struct berth_containers *cs, const struct berth_contai
         "HostConfig", "NetworkMode", network_mode(c), "NetworkSettings", network_settings(c, true),
         "Mounts");
     free(cmd.s);
-    if (j && size) {
-        int64_t rw = berth_rwlayer_size(cs, c);
-        _cleanup_image_ struct berth_image *img = NULL;
-        int64_t root = rw;
-        if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
-            root += img->size;
-        json_object_set_new(j, "SizeRw", json_integer(rw));
-        json_object_set_new(j, "SizeRootFs", json_integer(root));
-    }
+    if (j && size)
+        add_sizes(cs, c, j);
     return j;
 }

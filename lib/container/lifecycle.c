@@ -404,19 +404,6 @@ berth_containers_close(struct berth_containers *cs)
 
 /* ---- create ---- */
 
-static int
-random_id(char out[65])
-{
-    unsigned char rnd[32];
-    _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || berth_read_all(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-        return -EIO;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + i * 2, 3, "%02x", rnd[i]);
-    /* never all digits: a numeric short id would read as a number in some tools (moby too) */
-    return 0;
-}
-
 int
 berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *body, char ret_id[65],
                  char ***ret_warnings, struct berth_error **err)
@@ -483,7 +470,7 @@ berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *bo
     c->image_name = strdup(image);
     c->created_ns = berth_now_nano();
     c->state = BERTH_C_CREATED;
-    if (random_id(c->id) < 0 || !c->image_name) {
+    if (berth_container_random_id(c->id) < 0 || !c->image_name) {
         berth_container_free(c);
         return berth_error_set(err, EIO, "create a container id");
     }

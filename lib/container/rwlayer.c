@@ -229,3 +229,9 @@ berth_containers_driver(struct berth_containers *cs)
 {
     return cs->daemon->driver;
 }
+
+int64_t
+berth_container_size_rw(struct berth_containers *cs, const struct berth_container *c)
+{
+    return berth_rwlayer_size(cs, c);
+}

@@ -444,6 +444,18 @@ berth_containers_generate_name(struct berth_containers *cs)
 }
 
 int
+berth_container_random_id(char out[65])
+{
+    unsigned char rnd[32];
+    _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || berth_read_all(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+        return -EIO;
+    for (int i = 0; i < 32; i++)
+        snprintf(out + i * 2, 3, "%02x", rnd[i]);
+    return 0;
+}
+
+int
 berth_containers_insert(struct berth_containers *cs, struct berth_container *c)
 {
     return table_add(cs, c);
