@@ -311,13 +311,11 @@ do_create(const struct berth_create_opts *o, bool foreground, struct created *c,
             goto ns_fail;
     }
 
-    /* the filter is compiled here, through the cache in the state root; the child gets a copy */
-    if (spec->linux_.seccomp) {
-        char cache[4096];
-        snprintf(cache, sizeof(cache), "%s/.seccomp-cache", o->root);
-        if ((r = berth_seccomp_build_cached(spec->linux_.seccomp, cache, &ctx.seccomp, err)) < 0)
-            goto ns_fail;
-    }
+    /* the filter is compiled here, through the cache; the child gets a copy */
+    if (spec->linux_.seccomp &&
+        (r = berth_seccomp_build_cached(spec->linux_.seccomp, berth_seccomp_cache_dir(),
+                                        &ctx.seccomp, err)) < 0)
+        goto ns_fail;
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
         r = berth_error_set(err, errno, "socketpair");

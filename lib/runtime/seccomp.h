@@ -29,6 +29,9 @@ int berth_seccomp_filter_import(const void *insns, size_t len, unsigned int flag
  * used only when its stored key (every input of the compilation: the profile, libseccomp's
  * version and API level, the native architecture) equals this one byte for byte, so a hash
  * collision can never load another profile's program. Cache failures fall back to compiling. */
+/* Where compiled programs are kept: $BERTH_SECCOMP_CACHE, else /run/berth-seccomp-cache (a
+ * tmpfs: one compilation per boot). Outside the state root, which engines expect to empty. */
+const char *berth_seccomp_cache_dir(void);
 int berth_seccomp_build_cached(const struct berth_spec_seccomp *sc, const char *cache_dir,
                                struct berth_seccomp_filter **ret, struct berth_error **err);
 

@@ -195,6 +195,13 @@ cache_write(const char *dir, const char *path, const struct keybuf *k,
     free(out.data);
 }
 
+const char *
+berth_seccomp_cache_dir(void)
+{
+    const char *dir = getenv("BERTH_SECCOMP_CACHE");
+    return dir && *dir ? dir : "/run/berth-seccomp-cache";
+}
+
 int
 berth_seccomp_build_cached(const struct berth_spec_seccomp *sc, const char *cache_dir,
                            struct berth_seccomp_filter **ret, struct berth_error **err)
