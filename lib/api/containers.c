@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
+#include "image/reference.h"
 #include "image/store.h"
 
 static struct berth_containers *
@@ -59,7 +60,14 @@ berth_api_container_create(struct berth_http_request *req)
         struct berth_image *img = NULL;
         if (berth_api_image_lookup(req->app, image, &img, &err) < 0) {
             if (err->code == ENOENT) {
-                char *fam = berth_api_familiar_name(image);
+                /* moby names it with its tag: "No such image: busybox:latest" */
+                struct berth_reference *ref = NULL;
+                char *full = berth_reference_parse(image, false, &ref, NULL) == 0
+                                 ? berth_reference_string(ref)
+                                 : NULL;
+                berth_reference_free(ref);
+                char *fam = berth_api_familiar_name(full ? full : image);
+                free(full);
                 berth_error_free(err);
                 berth_http_reply_error(req, 404, "No such image: %s", fam ? fam : image);
                 free(fam);

@@ -219,17 +219,31 @@ berth_detach_keys_parse(const char *s, unsigned char *out, size_t max, size_t *r
 
 struct attach {
     struct berth_containers *cs;
+    struct berth_container *c; /* a reference */
     char id[65];
     char *run_dir;
     char *log_path;
     bool want_out, want_err, logs, stream;
     struct berth_proxy px;
+    /* registered before the 101 goes out when the container does not run: a client may send
+     * start right after reading it, and the start must find this session */
+    struct berth_attach_waiter w;
+    bool waiting;
 };
 
 static void
 attach_free(void *cls)
 {
     struct attach *a = cls;
+    if (a->c) {
+        berth_containers_lock(a->cs);
+        if (a->waiting && !a->c->removed)
+            berth_container_remove_waiter(a->c, &a->w);
+        if (a->w.monitor_fd >= 0) /* connected by a start, never used */
+            close(a->w.monitor_fd);
+        berth_container_unref(a->cs, a->c);
+        berth_containers_unlock(a->cs);
+    }
     free(a->run_dir);
     free(a->log_path);
     free(a);
@@ -259,46 +273,43 @@ replay_entry(void *cls, const struct berth_log_entry *e)
     return berth_write_all(r->fd, e->data, e->len) < 0 ? -EPIPE : 0;
 }
 
-/* The monitor connection: at once if the container runs, else after its next start. */
+static int
+connect_now(struct attach *a)
+{
+    int fd = -1;
+    struct berth_error *err = NULL;
+    if (berth_monitor_attach_connect(a->run_dir, a->px.want_in, a->want_out, a->want_err, &fd,
+                                     &err) < 0)
+        berth_error_free(err);
+    return fd;
+}
+
+/* The monitor connection: at once if the container runs, else the one the next start made
+ * for the waiter registered by the request. The caller owns the fd. */
 static int
 attach_monitor(struct attach *a, int client_fd)
 {
     struct berth_containers *cs = a->cs;
-    struct berth_attach_waiter w = {.monitor_fd = -1,
-                                    .want_in = a->px.want_in,
-                                    .want_out = a->want_out,
-                                    .want_err = a->want_err};
+    struct berth_container *c = a->c;
+    if (!a->waiting)
+        return connect_now(a);
     berth_containers_lock(cs);
-    struct berth_container *c;
-    if (berth_containers_find(cs, a->id, &c, NULL) < 0) {
-        berth_containers_unlock(cs);
-        return -1;
-    }
-    berth_container_ref(c);
-    if (c->state == BERTH_C_RUNNING && !c->busy) {
-        berth_containers_unlock(cs);
-        int fd = -1;
-        struct berth_error *err = NULL;
-        if (berth_monitor_attach_connect(a->run_dir, a->px.want_in, a->want_out, a->want_err, &fd,
-                                         &err) < 0)
-            berth_error_free(err);
-        berth_containers_lock(cs);
-        berth_container_unref(cs, c);
-        berth_containers_unlock(cs);
-        return fd;
-    }
-    berth_container_add_waiter(c, &w);
-    while (w.monitor_fd < 0 && !w.cancelled && !c->removed) {
+    while (a->w.monitor_fd < 0 && !a->w.cancelled && !c->removed) {
+        if (c->state == BERTH_C_RUNNING && !c->busy)
+            break; /* started before we registered: connect ourselves */
         struct pollfd p = {.fd = client_fd, .events = 0};
         if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
             break;
         berth_containers_wait_change(cs, 250);
     }
     if (!c->removed)
-        berth_container_remove_waiter(c, &w);
-    berth_container_unref(cs, c);
+        berth_container_remove_waiter(c, &a->w);
+    a->waiting = false;
+    int fd = a->w.monitor_fd;
+    a->w.monitor_fd = -1;
+    bool connect = fd < 0 && !a->w.cancelled && !c->removed && c->state == BERTH_C_RUNNING;
     berth_containers_unlock(cs);
-    return w.monitor_fd;
+    return connect ? connect_now(a) : fd;
 }
 
 /* Output from the monitor: frames; a tty session gets the payloads only. */
@@ -466,6 +477,8 @@ berth_api_container_attach(struct berth_http_request *req)
         return;
     }
     memcpy(a->id, c->id, sizeof(a->id));
+    a->c = c;
+    berth_container_ref(c);
     a->px.tty = json_is_true(json_object_get(c->config, "Tty"));
     bool open_stdin = json_is_true(json_object_get(c->config, "OpenStdin"));
     bool stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
@@ -478,6 +491,14 @@ berth_api_container_attach(struct berth_http_request *req)
     a->stream = berth_http_query_bool(req, "stream", false);
     a->run_dir = berth_container_run_dir(cs, c->id);
     a->log_path = berth_container_log_path(cs, c->id);
+    a->w = (struct berth_attach_waiter){.monitor_fd = -1,
+                                        .want_in = a->px.want_in,
+                                        .want_out = a->want_out,
+                                        .want_err = a->want_err};
+    if (a->stream && (c->state != BERTH_C_RUNNING || c->busy)) {
+        berth_container_add_waiter(c, &a->w);
+        a->waiting = true;
+    }
     berth_container_publish(cs, c, "attach");
     berth_containers_unlock(cs);
     if (!a->run_dir || !a->log_path) {
