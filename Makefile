@@ -38,6 +38,13 @@ BERTHD_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lsqlite3 -lcrypto -ljan
 	-lcap -llzma -lzstd -lbz2 -lz -lnettle -Wl,-Bdynamic -lmicrohttpd -lgnutls -l:liblz4.so.1 \
 	-lpthread -ldl -lm
 
+# the client: the dynamic loader maps only libc and libacl at start. libcurl (only for
+# tcp:// hosts) is dlopen()ed (lib/client/curl_dl.h: -lcurl cost ~4 ms per start); jansson and
+# the libarchive of `cp` are static, --gc-sections keeping only the tar code it names (its disk
+# code needs libacl, which has no static library: small, libc only).
+BERTH_LIBS := -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic -larchive -ljansson -Wl,-Bdynamic \
+	-l:libacl.so.1 -ldl
+
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 HDRS := $(wildcard lib/*/*.h)
@@ -75,7 +82,7 @@ $(B)/berthd: $(B)/src/berthd/main.o $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) $(if $(filter 1,$(SAN)),,-no-pie) -o $@ $^ $(BERTHD_LIBS) $(LDFLAGS)
 
 $(B)/berth: $(B)/src/berth/main.o $(B)/libberth.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(BERTH_LIBS) $(LDFLAGS)
 
 # the container payload for integration tests: static, so any empty rootfs can run it
 $(B)/probe: tests/probe/probe.c

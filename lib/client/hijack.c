@@ -140,8 +140,8 @@ status_to_errno(int status)
     }
 }
 
-static int
-read_head(struct berth_conn *conn, struct berth_error **err)
+int
+berth_conn_read_head(struct berth_conn *conn, struct berth_error **err)
 {
     char *line;
     int r = conn_need_line(conn, &line, err);
@@ -153,7 +153,10 @@ read_head(struct berth_conn *conn, struct berth_error **err)
     conn->status = status;
     conn->content_length = -1;
     conn->chunked = false;
+    conn->chunk_left = 0;
+    conn->eof = false;
     conn->content_type[0] = '\0';
+    conn->keep_alive = major > 1 || (major == 1 && minor >= 1);
     for (;;) {
         r = conn_need_line(conn, &line, err);
         if (r < 0)
@@ -167,17 +170,28 @@ read_head(struct berth_conn *conn, struct berth_error **err)
         char *v = colon + 1;
         while (*v == ' ' || *v == '\t')
             v++;
+        size_t vl = strlen(v);
+        while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            v[--vl] = '\0';
         if (!strcasecmp(line, "Content-Length"))
             conn->content_length = strtoll(v, NULL, 10);
         else if (!strcasecmp(line, "Transfer-Encoding") && strcasestr(v, "chunked"))
             conn->chunked = true;
         else if (!strcasecmp(line, "Content-Type"))
             snprintf(conn->content_type, sizeof(conn->content_type), "%s", v);
+        else if (!strcasecmp(line, "Connection") && strcasestr(v, "close"))
+            conn->keep_alive = false;
+        if (status != 100 && conn->on_header)
+            conn->on_header(conn->header_ud, line, v);
     }
     if (status == 100)
-        return read_head(conn, err);
+        return berth_conn_read_head(conn, err);
     if (status == 101 || status == 204 || status == 304)
         conn->content_length = conn->chunked ? conn->content_length : 0;
+    if (conn->chunked)
+        conn->content_length = -1;
+    else if (conn->content_length < 0)
+        conn->keep_alive = false; /* the body ends at EOF */
     return 0;
 }
 
@@ -213,12 +227,12 @@ berth_conn_request(struct berth_client *c, const char *method, const char *path,
         berth_conn_close(&conn);
         return berth_error_set(err, ENOMEM, "request");
     }
-    r = berth_write_all(conn.fd, req.s, req.len);
+    r = berth_conn_send_all(conn.fd, req.s, req.len);
     if (r < 0) {
         berth_conn_close(&conn);
         return berth_error_set(err, -r, "send the request");
     }
-    r = read_head(&conn, err);
+    r = berth_conn_read_head(&conn, err);
     if (r < 0) {
         berth_conn_close(&conn);
         return r;
@@ -257,63 +271,162 @@ berth_conn_request(struct berth_client *c, const char *method, const char *path,
     return 0;
 }
 
-/* Reads exactly n body bytes (or to EOF when n < 0) into b. */
-static int
-read_n(struct berth_conn *conn, long long n, struct berth_strbuf *b, struct berth_error **err)
+ssize_t
+berth_conn_body_read(struct berth_conn *conn, char *buf, size_t len, struct berth_error **err)
 {
-    char tmp[16384];
-    while (n != 0) {
-        size_t want = n < 0 || n > (long long)sizeof(tmp) ? sizeof(tmp) : (size_t)n;
-        ssize_t r = berth_conn_read(conn, tmp, want);
+    if (conn->eof || len == 0)
+        return 0;
+    if (!conn->chunked) {
+        if (conn->content_length == 0) {
+            conn->eof = true;
+            return 0;
+        }
+        size_t want = conn->content_length > 0 && (unsigned long long)conn->content_length < len
+                          ? (size_t)conn->content_length
+                          : len;
+        ssize_t r = berth_conn_read(conn, buf, want);
         if (r < 0)
             return berth_error_set(err, (int)-r, "read the daemon's response");
         if (r == 0) {
-            if (n < 0)
+            if (conn->content_length < 0) {
+                conn->eof = true;
                 return 0;
+            }
             return berth_error_setq(err, EPROTO, "unexpected EOF");
         }
-        if (b->len + (size_t)r > BODY_MAX)
-            return berth_error_setq(err, EFBIG, "the daemon's response is too large");
-        if (berth_strbuf_append(b, tmp, (size_t)r) < 0)
-            return berth_error_set(err, ENOMEM, "read the daemon's response");
-        if (n > 0)
-            n -= r;
+        if (conn->content_length > 0)
+            conn->content_length -= r;
+        return r;
     }
-    return 0;
+    char *line;
+    int r;
+    if (conn->chunk_left == 0) {
+        if ((r = conn_need_line(conn, &line, err)) < 0)
+            return r;
+        char *end;
+        errno = 0;
+        long long size = strtoll(line, &end, 16);
+        if (end == line || errno || size < 0 || (*end && *end != ';' && *end != ' '))
+            return berth_error_setq(err, EPROTO, "malformed chunk size");
+        if (size == 0) {
+            /* trailers up to the empty line */
+            do {
+                if ((r = conn_need_line(conn, &line, err)) < 0)
+                    return r;
+            } while (line[0]);
+            conn->eof = true;
+            return 0;
+        }
+        conn->chunk_left = size;
+    }
+    size_t want = (unsigned long long)conn->chunk_left < len ? (size_t)conn->chunk_left : len;
+    ssize_t n = berth_conn_read(conn, buf, want);
+    if (n < 0)
+        return berth_error_set(err, (int)-n, "read the daemon's response");
+    if (n == 0)
+        return berth_error_setq(err, EPROTO, "unexpected EOF");
+    conn->chunk_left -= n;
+    if (conn->chunk_left == 0 && (r = conn_need_line(conn, &line, err)) < 0)
+        return r; /* the CRLF after the data */
+    return n;
+}
+
+int
+berth_conn_read_body_max(struct berth_conn *conn, size_t max, char **ret, size_t *ret_len,
+                         struct berth_error **err)
+{
+    _cleanup_strbuf_ struct berth_strbuf b = {0};
+    char tmp[16384];
+    if (max == 0)
+        max = BODY_MAX;
+    for (;;) {
+        ssize_t n = berth_conn_body_read(conn, tmp, sizeof(tmp), err);
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            break;
+        if (b.len + (size_t)n > max)
+            return berth_error_setq(err, EFBIG, "the daemon's response is too large");
+        if (berth_strbuf_append(&b, tmp, (size_t)n) < 0)
+            return berth_error_set(err, ENOMEM, "read the daemon's response");
+    }
+    *ret_len = b.len;
+    *ret = b.s ? berth_strbuf_steal(&b) : strdup("");
+    return *ret ? 0 : berth_error_set(err, ENOMEM, "read the daemon's response");
 }
 
 int
 berth_conn_read_body(struct berth_conn *conn, char **ret, size_t *ret_len, struct berth_error **err)
 {
-    _cleanup_strbuf_ struct berth_strbuf b = {0};
-    int r = 0;
-    if (!conn->chunked) {
-        r = read_n(conn, conn->content_length, &b, err);
-    } else {
-        for (;;) {
-            char *line;
-            r = conn_need_line(conn, &line, err);
-            if (r < 0)
-                break;
-            long long size = strtoll(line, NULL, 16);
-            if (size < 0 || size > BODY_MAX)
-                return berth_error_setq(err, EPROTO, "malformed chunk size");
-            if (size == 0)
-                break;
-            r = read_n(conn, size, &b, err);
-            if (r < 0)
-                break;
-            r = conn_need_line(conn, &line, err); /* the CRLF after the data */
-            if (r < 0)
-                break;
+    return berth_conn_read_body_max(conn, 0, ret, ret_len, err);
+}
+
+int
+berth_conn_send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    bool sock = true;
+    while (len > 0) {
+        ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOTSOCK && sock) {
+                sock = false;
+                continue;
+            }
+            return -errno;
         }
+        p += n;
+        len -= (size_t)n;
     }
-    if (r < 0)
-        return r;
-    conn->eof = true;
-    *ret_len = b.len;
-    *ret = berth_strbuf_steal(&b);
-    return *ret ? 0 : berth_error_set(err, ENOMEM, "read the daemon's response");
+    return 0;
+}
+
+int
+berth_conn_send_fd(int sock, int fd, long long len, struct berth_error **err)
+{
+    /* room for the chunk header in front and the CRLF behind */
+    enum { DATA = 65536, HDR = 16 };
+    _cleanup_free_ char *buf = malloc(HDR + DATA + 2);
+    if (!buf)
+        return berth_error_set(err, ENOMEM, "send the request body");
+    for (;;) {
+        size_t want = len >= 0 && len < DATA ? (size_t)len : DATA;
+        ssize_t n = 0;
+        if (want > 0) {
+            n = read(fd, buf + HDR, want);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return berth_error_set(err, errno, "read the request body");
+        }
+        int r;
+        if (len >= 0) {
+            if (n == 0 && len > 0)
+                return berth_error_setq(err, EPIPE,
+                                        "the request body ended early (%lld bytes "
+                                        "missing)",
+                                        len);
+            if (n == 0)
+                return 0;
+            if ((r = berth_conn_send_all(sock, buf + HDR, (size_t)n)) < 0)
+                return berth_error_set(err, -r, "send the request body");
+            len -= n;
+            continue;
+        }
+        if (n == 0) {
+            if ((r = berth_conn_send_all(sock, "0\r\n\r\n", 5)) < 0)
+                return berth_error_set(err, -r, "send the request body");
+            return 0;
+        }
+        char hdr[HDR + 1];
+        int hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", (size_t)n);
+        memcpy(buf + HDR - hl, hdr, (size_t)hl);
+        memcpy(buf + HDR + n, "\r\n", 2);
+        if ((r = berth_conn_send_all(sock, buf + HDR - hl, (size_t)hl + (size_t)n + 2)) < 0)
+            return berth_error_set(err, -r, "send the request body");
+    }
 }
 
 /* ---- stdcopy ---- */

@@ -30,9 +30,13 @@ struct berth_conn {
     bool chunked;
     long long content_length; /* -1: until EOF */
     char content_type[128];
-    bool eof; /* the body was read to its end */
-    /* chunked decoding state */
+    bool eof;        /* the body was read to its end */
+    bool keep_alive; /* the server keeps the connection open after this response */
+    /* chunked decoding state: the bytes left in the current chunk, 0 before a size line */
     long long chunk_left;
+    /* optional: every response header as it is read (name and value NUL-terminated) */
+    void (*on_header)(void *ud, const char *name, const char *value);
+    void *header_ud;
 };
 
 /* Opens a connection and sends method target with an optional JSON body; upgrade asks for the
@@ -42,9 +46,26 @@ struct berth_conn {
 int berth_conn_request(struct berth_client *c, const char *method, const char *path,
                        const struct berth_query *q, const char *json_body, bool upgrade,
                        struct berth_conn *ret, struct berth_error **err);
-/* Reads the rest of the body (decoding chunks) into a NUL-terminated string. */
+/* Reads a response's status line and headers (skipping 100 Continue) and resets the body
+ * state. keep_alive is set for HTTP/1.1 replies without "Connection: close" whose body has a
+ * known end. */
+int berth_conn_read_head(struct berth_conn *conn, struct berth_error **err);
+/* Reads the next piece of the body (decoding chunks, trailers consumed): > 0 bytes, 0 at the
+ * end of the body (eof set), < 0 on error (err filled; a truncated body is EPROTO). */
+ssize_t berth_conn_body_read(struct berth_conn *conn, char *buf, size_t len,
+                             struct berth_error **err);
+/* Reads the rest of the body (decoding chunks) into a NUL-terminated string of at most max
+ * bytes (0: 16 MiB); more is EFBIG. */
+int berth_conn_read_body_max(struct berth_conn *conn, size_t max, char **ret, size_t *ret_len,
+                             struct berth_error **err);
 int berth_conn_read_body(struct berth_conn *conn, char **ret, size_t *ret_len,
                          struct berth_error **err);
+/* Sends a request body read from fd to sock: with len >= 0 exactly len bytes (fewer is EPIPE:
+ * the file shrank), with len < 0 until EOF in HTTP/1.1 chunked framing ("<hex>\r\n<data>\r\n"
+ * per read, "0\r\n\r\n" at the end). Writes use MSG_NOSIGNAL when sock is a socket. */
+int berth_conn_send_fd(int sock, int fd, long long len, struct berth_error **err);
+/* send(2) with MSG_NOSIGNAL (write(2) when fd is not a socket) until all is written; -errno. */
+int berth_conn_send_all(int fd, const void *buf, size_t len);
 /* Reads raw bytes (leftovers first); 0 at EOF, < 0 on error (-errno). */
 ssize_t berth_conn_read(struct berth_conn *conn, void *buf, size_t len);
 void berth_conn_close(struct berth_conn *conn);

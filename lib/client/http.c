@@ -1,34 +1,41 @@
-/* HTTP to the daemon through libcurl (see http.h). */
+/* HTTP to the daemon (see http.h): our own HTTP/1.1 over UNIX sockets (one kept-alive
+ * connection per client), libcurl loaded at run time for TCP (client/curl_dl.h). */
 #include "client/http.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "client/curl_dl.h"
 #include "client/format.h"
+#include "client/hijack.h"
 #include "core/cleanup.h"
 #include "core/log.h"
 
+/* a response body kept in memory (not streamed) */
+#define BERTH_CLIENT_BODY_MAX (256 * 1024 * 1024)
+
 struct berth_client {
-    CURL *curl;
-    char *host;      /* as given */
-    char *base_url;  /* "http://api.moby.localhost" or "https://host:port" */
-    char *unix_path; /* NULL for TCP */
+    CURL *curl; /* TCP only, created at the first request */
+    const struct berth_curl_api *cf;
+    struct berth_conn conn; /* UNIX only: the kept-alive connection (fd -1: none) */
+    char *host;             /* as given */
+    char *base_url;         /* "http://api.moby.localhost" or "https://host:port" */
+    char *unix_path;        /* NULL for TCP */
     bool tls, tls_verify;
     char *cacert, *cert, *key;
     char version[16]; /* "" until negotiated or forced */
     bool negotiated;
 };
-
-static bool curl_ready;
 
 static int
 set_opt_str(char **dst, const char *v)
@@ -44,14 +51,10 @@ berth_client_new(const struct berth_client_opts *opts, struct berth_client **ret
                  struct berth_error **err)
 {
     const char *host = opts->host && opts->host[0] ? opts->host : BERTH_CLIENT_DEFAULT_HOST;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return berth_error_setq(err, EIO, "initialise libcurl");
-        curl_ready = true;
-    }
     struct berth_client *c = calloc(1, sizeof(*c));
     if (!c)
         return berth_error_set(err, ENOMEM, "client");
+    c->conn.fd = -1;
     c->tls = opts->tls || opts->tls_verify;
     c->tls_verify = opts->tls_verify;
     int r = 0;
@@ -95,11 +98,6 @@ berth_client_new(const struct berth_client_opts *opts, struct berth_client **ret
         r = berth_error_set(err, ENOMEM, "client");
         goto fail;
     }
-    c->curl = curl_easy_init();
-    if (!c->curl) {
-        r = berth_error_setq(err, EIO, "initialise libcurl");
-        goto fail;
-    }
     if (opts->api_version && opts->api_version[0]) {
         snprintf(c->version, sizeof(c->version), "%s", opts->api_version);
         c->negotiated = true;
@@ -117,7 +115,8 @@ berth_client_free(struct berth_client *c)
     if (!c)
         return;
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        c->cf->easy_cleanup(c->curl);
+    berth_conn_close(&c->conn);
     free(c->host);
     free(c->base_url);
     free(c->unix_path);
@@ -410,7 +409,7 @@ on_body(char *buf, size_t size, size_t n, void *ud)
     size_t len = size * n;
     if (!x->status_known) {
         long status = 0;
-        curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
+        x->c->cf->easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
         x->status_known = true;
         x->streaming = x->req->on_data && status > 0 && status < 400;
     }
@@ -536,24 +535,32 @@ transport_error(struct berth_client *c, CURLcode cc, const char *errbuf, struct 
                                 "running?",
                                 c->host);
     return berth_error_setq(err, EIO, "error during connect: %s",
-                            errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                            errbuf && errbuf[0] ? errbuf : c->cf->easy_strerror(cc));
 }
 
 static int
-perform(struct berth_client *c, const struct berth_request *req, struct berth_response *resp,
-        struct berth_ping *ping, struct berth_error **err)
+perform_curl(struct berth_client *c, const struct berth_request *req, struct berth_response *resp,
+             struct berth_ping *ping, struct berth_error **err)
 {
     berth_response_clear(resp);
     _cleanup_free_ char *url = build_url(c, req);
     if (!url)
         return berth_error_set(err, ENOMEM, "request");
+    if (!c->curl) {
+        int r = berth_curl_load(&c->cf, err);
+        if (r < 0)
+            return r;
+        if (!(c->curl = c->cf->easy_init()))
+            return berth_error_setq(err, EIO, "initialise libcurl");
+    }
+    const struct berth_curl_api *cf = c->cf;
     CURL *h = c->curl;
-    curl_easy_reset(h); /* keeps the connection cache */
+    cf->easy_reset(h); /* keeps the connection cache */
     char errbuf[CURL_ERROR_SIZE] = "";
     struct xfer x = {.c = c, .req = req, .resp = resp, .ping = ping, .err = err};
     struct curl_slist *headers = NULL;
     bool ok = true;
-#define SETOPT(o, v) ok = ok && curl_easy_setopt(h, o, v) == CURLE_OK
+#define SETOPT(o, v) ok = ok && cf->easy_setopt(h, o, v) == CURLE_OK
     SETOPT(CURLOPT_URL, url);
     SETOPT(CURLOPT_ERRORBUFFER, errbuf);
     SETOPT(CURLOPT_NOSIGNAL, 1L);
@@ -588,33 +595,33 @@ perform(struct berth_client *c, const struct berth_request *req, struct berth_re
         if (req->upload_fd >= 0) {
             SETOPT(CURLOPT_READFUNCTION, on_read);
             SETOPT(CURLOPT_READDATA, &x);
-            headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+            headers = cf->slist_append(headers, "Transfer-Encoding: chunked");
         } else {
             SETOPT(CURLOPT_POSTFIELDS, req->body ? req->body : "");
             SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
         }
     }
     /* no "Expect: 100-continue" round trip; the Content-Type the Go client sends */
-    headers = curl_slist_append(headers, "Expect:");
+    headers = cf->slist_append(headers, "Expect:");
     if (req->content_type) {
         char ct[256];
         snprintf(ct, sizeof(ct), "Content-Type: %s", req->content_type);
-        headers = curl_slist_append(headers, ct);
+        headers = cf->slist_append(headers, ct);
     } else if (has_body) {
-        headers = curl_slist_append(headers, "Content-Type: text/plain");
+        headers = cf->slist_append(headers, "Content-Type: text/plain");
     } else {
-        headers = curl_slist_append(headers, "Content-Type:");
+        headers = cf->slist_append(headers, "Content-Type:");
     }
     SETOPT(CURLOPT_HTTPHEADER, headers);
 #undef SETOPT
     if (!ok || !headers) {
-        curl_slist_free_all(headers);
+        cf->slist_free_all(headers);
         return berth_error_setq(err, EIO, "set up the request for %s", url);
     }
     berth_debug("%s %s", method, url);
-    CURLcode cc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    CURLcode cc = cf->easy_perform(h);
+    cf->slist_free_all(headers);
+    cf->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     if (x.cb_error < 0) {
         berth_strbuf_free(&x.body);
         return x.cb_error;
@@ -626,6 +633,191 @@ perform(struct berth_client *c, const struct berth_request *req, struct berth_re
         return transport_error(c, cc, errbuf, err);
     }
     return 0;
+}
+
+/* ---- our own HTTP/1.1 over the UNIX socket ---- */
+
+static void
+unix_header(void *ud, const char *name, const char *value)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "%s: %s", name, value);
+    if (n > 0 && (size_t)n < sizeof(line))
+        on_header(line, 1, (size_t)n, ud);
+}
+
+/* The request head as libcurl sent it; the target is the URL without the base. */
+static int
+unix_head(struct berth_strbuf *b, const struct berth_request *req, const char *method,
+          const char *target, long long body_len, bool chunked)
+{
+    berth_strbuf_printf(b,
+                        "%s %s HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: "
+                        "Berth-Client/" BERTH_CLIENT_VERSION " (linux)\r\nAccept: */*\r\n",
+                        method, target);
+    bool has_body = req->upload_fd >= 0 || req->body;
+    if (req->content_type)
+        berth_strbuf_printf(b, "Content-Type: %s\r\n", req->content_type);
+    else if (has_body)
+        berth_strbuf_puts(b, "Content-Type: text/plain\r\n");
+    if (chunked)
+        berth_strbuf_puts(b, "Transfer-Encoding: chunked\r\n");
+    else if (body_len >= 0)
+        berth_strbuf_printf(b, "Content-Length: %lld\r\n", body_len);
+    return berth_strbuf_puts(b, "\r\n");
+}
+
+/* Whether the kept-alive connection is still usable: an idle connection the server closed
+ * (or wrote to) polls readable. */
+static bool
+unix_conn_alive(struct berth_conn *conn)
+{
+    if (conn->fd < 0)
+        return false;
+    struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 0 && conn->off == conn->len;
+}
+
+static int
+unix_transport_error(struct berth_error **err)
+{
+    /* like libcurl's failures: EIO, so version negotiation stops at them */
+    if (err && *err)
+        (*err)->code = EIO;
+    return -EIO;
+}
+
+static int
+perform_unix(struct berth_client *c, const struct berth_request *req, struct berth_response *resp,
+             struct berth_ping *ping, struct berth_error **err)
+{
+    berth_response_clear(resp);
+    _cleanup_free_ char *url = build_url(c, req);
+    if (!url)
+        return berth_error_set(err, ENOMEM, "request");
+    const char *target = url + strlen(c->base_url);
+    const char *method = req->method ? req->method : "GET";
+    bool head = !strcmp(method, "HEAD"), get = !strcmp(method, "GET");
+    long long body_len = -1;
+    bool chunked = false;
+    if (!head && !get) {
+        if (req->upload_fd >= 0) {
+            /* a regular file's size is known: Content-Length, else chunked */
+            struct stat st;
+            off_t pos = lseek(req->upload_fd, 0, SEEK_CUR);
+            if (fstat(req->upload_fd, &st) == 0 && S_ISREG(st.st_mode) && pos >= 0 &&
+                pos <= st.st_size)
+                body_len = st.st_size - pos;
+            else
+                chunked = true;
+        } else {
+            body_len = req->body ? (long long)req->body_len : 0;
+        }
+    }
+    _cleanup_strbuf_ struct berth_strbuf head_buf = {0};
+    if (unix_head(&head_buf, req, method, target, body_len, chunked) < 0 || !head_buf.s)
+        return berth_error_set(err, ENOMEM, "request");
+    berth_debug("%s %s", method, url);
+    struct xfer x = {.c = c, .req = req, .resp = resp, .ping = ping, .err = err};
+    struct berth_conn *conn = &c->conn;
+    int r;
+    for (int attempt = 0;; attempt++) {
+        bool reused = unix_conn_alive(conn);
+        if (!reused) {
+            berth_conn_close(conn);
+            if ((r = berth_client_dial(c, &conn->fd, err)) < 0)
+                return r;
+        }
+        r = berth_conn_send_all(conn->fd, head_buf.s, head_buf.len);
+        if (r == 0 && req->body && body_len > 0)
+            r = berth_conn_send_all(conn->fd, req->body, (size_t)body_len);
+        /* the server closed the kept-alive connection just now: once more on a new one
+         * (nothing of an fd's body was read yet) */
+        if (r < 0 && reused && attempt == 0) {
+            berth_conn_close(conn);
+            continue;
+        }
+        if (r < 0) {
+            berth_conn_close(conn);
+            berth_error_set(err, -r, "error during connect: send the request");
+            return unix_transport_error(err);
+        }
+        break;
+    }
+    struct berth_error *send_err = NULL;
+    if (req->upload_fd >= 0 && !head && !get) {
+        r = berth_conn_send_fd(conn->fd, req->upload_fd, chunked ? -1 : body_len, &send_err);
+        if (r < 0 && send_err && send_err->code != EPIPE && send_err->code != ECONNRESET) {
+            /* reading the body failed: the request cannot be finished */
+            berth_conn_close(conn);
+            if (err && !*err)
+                *err = send_err;
+            else
+                berth_error_free(send_err);
+            return r;
+        }
+        /* the server stopped reading: its reply (an error) tells why */
+    }
+    conn->on_header = unix_header;
+    conn->header_ud = &x;
+    r = berth_conn_read_head(conn, send_err ? NULL : err);
+    conn->on_header = NULL;
+    if (r < 0) {
+        berth_conn_close(conn);
+        if (send_err) {
+            if (err && !*err)
+                *err = send_err;
+            else
+                berth_error_free(send_err);
+            send_err = NULL;
+        }
+        return unix_transport_error(err);
+    }
+    berth_error_free(send_err);
+    resp->status = conn->status;
+    if (head) {
+        conn->content_length = 0; /* a HEAD reply has no body whatever its headers say */
+        conn->chunked = false;
+        conn->eof = true;
+    }
+    bool streaming = req->on_data && resp->status > 0 && resp->status < 400;
+    if (!streaming) {
+        r = berth_conn_read_body_max(conn, BERTH_CLIENT_BODY_MAX, &resp->body, &resp->len, err);
+    } else {
+        _cleanup_free_ char *buf = malloc(65536);
+        if (!buf)
+            r = berth_error_set(err, ENOMEM, "read the daemon's response");
+        while (buf) {
+            ssize_t n = berth_conn_body_read(conn, buf, 65536, err);
+            if (n <= 0) {
+                r = (int)n;
+                break;
+            }
+            r = req->on_data(req->ud, buf, (size_t)n, err);
+            if (r < 0) {
+                berth_conn_close(conn); /* the rest of the body is still coming */
+                return r;
+            }
+        }
+        if (r == 0 && !(resp->body = strdup("")))
+            r = berth_error_set(err, ENOMEM, "read the daemon's response");
+    }
+    if (r < 0) {
+        berth_conn_close(conn);
+        return req->on_data && streaming ? r : unix_transport_error(err);
+    }
+    if (!conn->keep_alive || !conn->eof)
+        berth_conn_close(conn);
+    return 0;
+}
+
+static int
+perform(struct berth_client *c, const struct berth_request *req, struct berth_response *resp,
+        struct berth_ping *ping, struct berth_error **err)
+{
+    if (c->unix_path)
+        return perform_unix(c, req, resp, ping, err);
+    return perform_curl(c, req, resp, ping, err);
 }
 
 int

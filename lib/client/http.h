@@ -1,5 +1,8 @@
-/* The client side of the Docker Engine API: HTTP/1.1 over a UNIX socket or TCP (optionally TLS)
- * through libcurl, one connection reused for every request of a command.
+/* The client side of the Docker Engine API, one connection reused for every request of a
+ * command: over a UNIX socket our own HTTP/1.1 (client/hijack.h's connection code, kept alive
+ * between requests, redialled when the server closed it); over TCP (optionally TLS with client
+ * certificates) libcurl, loaded with dlopen at the first request (client/curl_dl.h), so that
+ * the common case never maps it.
  *
  * Version negotiation works like the Go client's: before the first versioned request the client
  * sends HEAD /_ping (GET /_ping when the server does not answer HEAD with 200 or 500), reads the
@@ -80,7 +83,8 @@ struct berth_request {
     const char *content_type; /* NULL: none, or text/plain for a body (as the Go client) */
     const char *body;         /* a whole body, sent with Content-Length */
     size_t body_len;
-    int upload_fd; /* >= 0: the body is read from this fd and sent chunked */
+    int upload_fd; /* >= 0: the body is read from this fd: a regular file's rest with its
+                      Content-Length, anything else chunked (always chunked over TCP) */
     /* Streams a successful response body as it arrives instead of keeping it. A negative
      * return aborts the transfer; the callback fills err. */
     int (*on_data)(void *ud, const char *buf, size_t len, struct berth_error **err);
