@@ -254,7 +254,7 @@ t_bad_requests() {
     out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"busybox"}' 'http://d/containers/create?name=a/b')
     expect_match "a bad name is a 400" "$out" 'Invalid container name.* 400$'
     # regression: the message was read from the freed request body
-    out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"nosuchimage"}' http://d/containers/create)
+    out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"nosuchimage"}' http://d/containers/create | tr -d '\n')
     expect_eq "a missing image is a 404 naming it" "$out" '{"message":"No such image: nosuchimage:latest"} 404'
     out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST http://d/containers/nosuch/start)
     expect_match "an unknown container is a 404" "$out" 'No such container: nosuch.* 404$'
