@@ -40,8 +40,8 @@ parse_body(struct berth_http_request *req, bool required)
     json_error_t je;
     json_t *j = json_loadb(req->body, req->body_len, 0, &je);
     if (!json_is_object(j)) {
+        berth_http_reply_error(req, 400, "invalid JSON: %s", j ? "not an object" : je.text);
         json_decref(j);
-        berth_http_reply_error(req, 400, "invalid JSON: %s", je.text);
         return NULL;
     }
     return j;

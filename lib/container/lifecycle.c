@@ -404,6 +404,48 @@ berth_containers_close(struct berth_containers *cs)
 
 /* ---- create ---- */
 
+/* Fields of the Config whose element types moby's decoder enforces (and spec generation relies
+ * on): refused with Go's wording. */
+static int
+check_config_types(const json_t *body, struct berth_error **err)
+{
+    static const char *const strslices[] = {"Cmd", "Entrypoint", "Env", "OnBuild"};
+    for (size_t i = 0; i < BERTH_ARRAY_SIZE(strslices); i++) {
+        json_t *v = json_object_get(body, strslices[i]);
+        size_t k;
+        json_t *e;
+        json_array_foreach(v, k, e)
+        {
+            if (!json_is_string(e))
+                return berth_error_setq(err, EINVAL,
+                                        "json: cannot unmarshal %s into Go struct field Config.%s "
+                                        "of type string",
+                                        json_is_number(e) ? "number" : "value", strslices[i]);
+        }
+    }
+    const char *key;
+    json_t *v;
+    json_t *labels = json_object_get(body, "Labels");
+    if (labels && !json_is_null(labels) && !json_is_object(labels))
+        return berth_error_setq(err, EINVAL,
+                                "json: cannot unmarshal value into Go struct field Config.Labels "
+                                "of type map[string]string");
+    json_object_foreach(labels, key, v)
+    {
+        if (!json_is_string(v))
+            return berth_error_setq(err, EINVAL,
+                                    "json: cannot unmarshal %s into Go struct field Config.Labels "
+                                    "of type string",
+                                    json_is_number(v) ? "number" : "value");
+    }
+    json_t *st = json_object_get(body, "StopTimeout");
+    if (st && !json_is_null(st) && !json_is_integer(st))
+        return berth_error_setq(err, EINVAL,
+                                "json: cannot unmarshal value into Go struct field "
+                                "Config.StopTimeout of type int");
+    return 0;
+}
+
 int
 berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *body, char ret_id[65],
                  char ***ret_warnings, struct berth_error **err)
@@ -419,6 +461,8 @@ berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *bo
                                 "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                                 "allowed",
                                 name);
+    if ((r = check_config_types(body, err)) < 0)
+        return r;
     json_t *hc_in = json_object_get(body, "HostConfig");
     json_t *host_config = hc_in ? json_deep_copy(hc_in) : json_object();
     if (!host_config)
@@ -437,8 +481,9 @@ berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *bo
                             json_pack("{s:s, s:o}", "Type", "json-file", "Config",
                                       json_is_object(opts) ? json_incref(opts) : json_object()));
     } else if (strcmp(lt, "json-file") && strcmp(lt, "local")) {
-        json_decref(host_config);
-        return berth_error_setq(err, EINVAL, "logger: no log driver named '%s' is registered", lt);
+        r = berth_error_setq(err, EINVAL, "logger: no log driver named '%s' is registered", lt);
+        json_decref(host_config); /* lt points into it */
+        return r;
     }
     _cleanup_image_ struct berth_image *img = NULL;
     if ((r = berth_store_lookup(cs->daemon->store, image, &img, err)) < 0) {

@@ -253,6 +253,13 @@ t_bad_requests() {
     expect_match "a wrongly typed field is a 400" "$out" ' 400$'
     out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"busybox"}' 'http://d/containers/create?name=a/b')
     expect_match "a bad name is a 400" "$out" 'Invalid container name.* 400$'
+    # regression: the driver's name was read from a freed HostConfig ("out of memory", 500)
+    out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"busybox","HostConfig":{"LogConfig":{"Type":"syslog"}}}' http://d/containers/create | tr -d '\n')
+    expect_eq "an unknown log driver is a 400 naming it" "$out" '{"message":"logger: no log driver named '"'"'syslog'"'"' is registered"} 400'
+    out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"busybox","Cmd":[1,2]}' http://d/containers/create | tr -d '\n')
+    expect_match "a command of numbers is a 400" "$out" 'cannot unmarshal number into Go struct field Config.Cmd.* 400$'
+    out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"busybox","Labels":{"a":1}}' http://d/containers/create | tr -d '\n')
+    expect_match "a label that is not a string is a 400" "$out" 'Config.Labels.* 400$'
     # regression: the message was read from the freed request body
     out=$(curl -s -w ' %{http_code}' --unix-socket "$SOCK_c" -X POST -H 'Content-Type: application/json' -d '{"Image":"nosuchimage"}' http://d/containers/create | tr -d '\n')
     expect_eq "a missing image is a 404 naming it" "$out" '{"message":"No such image: nosuchimage:latest"} 404'
