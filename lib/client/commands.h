@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "client/format.h"
 #include "client/http.h"
 #include "core/error.h"
 
@@ -118,6 +119,19 @@ int berth_cli_cmd_load(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_import(struct berth_cli *cli, int argc, char **argv);
 int berth_cli_cmd_pull(struct berth_cli *cli, int argc, char **argv);
+
+/* What `inspect` prints, collected object by object as docker does: each object through the
+ * template (a line each), or the raw bodies as one indented (for "json", compact) array; errors
+ * ("Error: No such object: x") after the output. */
+struct berth_inspect_out {
+    const struct berth_template *tmpl;
+    struct berth_strbuf raw, out, errors;
+    size_t found;
+};
+void berth_inspect_out_add(struct berth_inspect_out *o, json_t *v, const char *body);
+void berth_inspect_out_error(struct berth_inspect_out *o, const char *msg);
+/* Prints everything and releases it; 1 when an error was collected. */
+int berth_inspect_out_finish(struct berth_cli *cli, struct berth_inspect_out *o, bool json_compact);
 
 /* commands_container.c */
 int berth_cli_cmd_create(struct berth_cli *cli, int argc, char **argv);

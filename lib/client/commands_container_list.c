@@ -333,10 +333,7 @@ inspect_common(struct berth_cli *cli, char **names, int n, const char *format, b
     struct berth_client *c = berth_cli_client(cli);
     if (!c)
         return 1;
-    _cleanup_strbuf_ struct berth_strbuf raw = {0};
-    _cleanup_strbuf_ struct berth_strbuf out = {0};
-    _cleanup_strbuf_ struct berth_strbuf errors = {0};
-    size_t found = 0;
+    struct berth_inspect_out io = {.tmpl = tmpl};
     _cleanup_query_ struct berth_query q = {0};
     if (size)
         berth_query_add(&q, "size", "1");
@@ -349,11 +346,11 @@ inspect_common(struct berth_cli *cli, char **names, int n, const char *format, b
             _cleanup_free_ char *path = berth_cli_ctr_path(names[i], "/json");
             ok = path && berth_client_get_json(c, path, &q, &v, &body, &e) == 0;
             if (!ok && type) {
-                berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e ? e->msg : "error");
+                berth_inspect_out_error(&io, e ? e->msg : "error");
                 continue;
             }
             if (!ok && e && e->code != ENOENT) {
-                berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e->msg);
+                berth_inspect_out_error(&io, e->msg);
                 continue;
             }
         }
@@ -364,49 +361,20 @@ inspect_common(struct berth_cli *cli, char **names, int n, const char *format, b
             if (asprintf(&path, "/images/%s/json", names[i]) >= 0)
                 ok = berth_client_get_json(c, path, NULL, &v, &body, &e) == 0;
             if (!ok) {
-                if (type || (e && e->code != ENOENT))
-                    berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "",
-                                        e ? e->msg : "error");
-                else
-                    berth_strbuf_printf(&errors, "%sError: No such object: %s",
-                                        errors.len ? "\n" : "", names[i]);
+                if (type || (e && e->code != ENOENT)) {
+                    berth_inspect_out_error(&io, e ? e->msg : "error");
+                } else {
+                    _cleanup_free_ char *msg = NULL;
+                    berth_inspect_out_error(
+                        &io, asprintf(&msg, "Error: No such object: %s", names[i]) >= 0 ? msg
+                                                                                        : names[i]);
+                }
                 continue;
             }
         }
-        if (tmpl) {
-            _cleanup_strbuf_ struct berth_strbuf one = {0};
-            if (berth_template_execute(tmpl, v, NULL, &one, &e) < 0) {
-                berth_strbuf_printf(&errors, "%stemplate parsing error: %s", errors.len ? "\n" : "",
-                                    e->msg);
-                continue;
-            }
-            berth_strbuf_append(&out, berth_strbuf_str(&one), one.len);
-            berth_strbuf_putc(&out, '\n');
-            continue;
-        }
-        berth_strbuf_puts(&raw, found ? "," : "[");
-        berth_strbuf_puts(&raw, body);
-        found++;
+        berth_inspect_out_add(&io, v, body);
     }
-    if (tmpl) {
-        fputs(out.len ? berth_strbuf_str(&out) : "\n", cli->out);
-    } else if (found == 0) {
-        fputs("[]\n", cli->out);
-    } else {
-        berth_strbuf_putc(&raw, ']');
-        _cleanup_strbuf_ struct berth_strbuf pretty = {0};
-        int r = json_compact ? berth_json_compact(raw.s, raw.len, &pretty, &err)
-                             : berth_json_indent(raw.s, raw.len, "    ", &pretty, &err);
-        if (r < 0)
-            return berth_cli_fail(cli, err);
-        fprintf(cli->out, "%s\n", berth_strbuf_str(&pretty));
-    }
-    if (errors.len) {
-        fflush(cli->out);
-        fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
-        return 1;
-    }
-    return 0;
+    return berth_inspect_out_finish(cli, &io, json_compact);
 }
 
 int

@@ -305,53 +305,19 @@ berth_cli_cmd_image_inspect(struct berth_cli *cli, int argc, char **argv)
     struct berth_client *c = berth_cli_client(cli);
     if (!c)
         return 1;
-    _cleanup_strbuf_ struct berth_strbuf raw = {0}; /* "[a,b]" */
-    _cleanup_strbuf_ struct berth_strbuf out = {0}; /* template output */
-    _cleanup_strbuf_ struct berth_strbuf errors = {0};
-    size_t found = 0;
+    struct berth_inspect_out io = {.tmpl = tmpl};
     for (int i = 0; i < nargs; i++) {
         _cleanup_free_ char *path = image_path(args[i], "/json");
         _cleanup_(json_decrefp) json_t *v = NULL;
         _cleanup_free_ char *body = NULL;
         _cleanup_error_ struct berth_error *e = NULL;
         if (!path || berth_client_get_json(c, path, NULL, &v, &body, &e) < 0) {
-            berth_strbuf_printf(&errors, "%s%s", errors.len ? "\n" : "", e ? e->msg : "error");
+            berth_inspect_out_error(&io, e ? e->msg : "error");
             continue;
         }
-        if (tmpl) {
-            _cleanup_strbuf_ struct berth_strbuf one = {0};
-            if (berth_template_execute(tmpl, v, NULL, &one, &e) < 0) {
-                berth_strbuf_printf(&errors, "%stemplate parsing error: %s", errors.len ? "\n" : "",
-                                    e->msg);
-                continue;
-            }
-            berth_strbuf_append(&out, berth_strbuf_str(&one), one.len);
-            berth_strbuf_putc(&out, '\n');
-            continue;
-        }
-        berth_strbuf_puts(&raw, found ? "," : "[");
-        berth_strbuf_puts(&raw, body);
-        found++;
+        berth_inspect_out_add(&io, v, body);
     }
-    if (tmpl) {
-        fputs(out.len ? berth_strbuf_str(&out) : "\n", cli->out);
-    } else if (found == 0) {
-        fputs("[]\n", cli->out);
-    } else {
-        berth_strbuf_putc(&raw, ']');
-        _cleanup_strbuf_ struct berth_strbuf pretty = {0};
-        int r = json_compact ? berth_json_compact(raw.s, raw.len, &pretty, &err)
-                             : berth_json_indent(raw.s, raw.len, "    ", &pretty, &err);
-        if (r < 0)
-            return berth_cli_fail(cli, err);
-        fprintf(cli->out, "%s\n", berth_strbuf_str(&pretty));
-    }
-    if (errors.len) {
-        fflush(cli->out);
-        fprintf(cli->err, "%s\n", berth_strbuf_str(&errors));
-        return 1;
-    }
-    return 0;
+    return berth_inspect_out_finish(cli, &io, json_compact);
 }
 
 /* ---- history ---- */
