@@ -284,6 +284,56 @@ t_events() {
     expect_eq "events for every state change" "$(echo $out)" "create start die destroy"
 }
 
+# The rest of the container commands, each with both clients against berthd.
+t_more_commands() {
+    setup
+    local cl id out since
+    for cl in $CLIENTS; do
+        id=$(c "$cl" run -d --name "mc-$cl" busybox sh -c 'echo one; sleep 1; echo two; sleep 1000')
+        sleep 0.3
+        out=$(c "$cl" top "mc-$cl")
+        expect_match "$cl: top lists the container's processes" "$out" "sleep 1"
+        out=$(c "$cl" stats --no-stream --format '{{.Name}} {{.PIDs}}' "mc-$cl")
+        expect_match "$cl: stats --no-stream" "$out" "^mc-$cl [0-9]+$"
+        c "$cl" update --cpu-shares 512 "mc-$cl" >/dev/null
+        expect_eq "$cl: update" "$(c "$cl" inspect -f '{{.HostConfig.CpuShares}}' "mc-$cl")" 512
+        c "$cl" exec "mc-$cl" sh -c 'echo data > /tmp/f; rm /etc/motd 2>/dev/null; true'
+        out=$(c "$cl" diff "mc-$cl")
+        expect_match "$cl: diff shows an added file" "$out" "A /tmp/f"
+        c "$cl" cp "mc-$cl:/tmp/f" "$WORK/f-$cl"
+        expect_eq "$cl: cp out of the container" "$(cat "$WORK/f-$cl" 2>/dev/null)" "data"
+        echo back >"$WORK/g-$cl"
+        c "$cl" cp "$WORK/g-$cl" "mc-$cl:/tmp/g"
+        expect_eq "$cl: cp into the container" "$(c "$cl" exec "mc-$cl" cat /tmp/g)" "back"
+        out=$(c "$cl" export "mc-$cl" | tar -tf - 2>/dev/null | grep -c '^tmp/f$')
+        expect_eq "$cl: export" "$out" 1
+        c "$cl" commit "mc-$cl" "committed-$cl:1" >/dev/null
+        expect_eq "$cl: commit, then run the image" "$(c "$cl" run --rm "committed-$cl:1" cat /tmp/f)" "data"
+        expect_eq "$cl: port (no published ports)" "$(c "$cl" port "mc-$cl")" ""
+        sleep 1
+        expect_eq "$cl: logs --tail 1" "$(c "$cl" logs --tail 1 "mc-$cl")" "two"
+        since=$(c "$cl" inspect -f '{{.State.StartedAt}}' "mc-$cl")
+        expect_match "$cl: logs -t --since" "$(c "$cl" logs -t --since "$since" "mc-$cl" | head -1)" '^[0-9T:.-]+Z one$'
+        # attach, then detach with the default keys through a terminal
+        out=$(script -qefc "$(declare -f c); SOCK_c=$SOCK_c DOCKER=$DOCKER BERTH=$BERTH c $cl attach mc-$cl" /dev/null </dev/null 2>&1 &
+              sleep 1; c "$cl" exec "mc-$cl" sh -c 'echo attached >/proc/1/fd/1'; sleep 0.5; pkill -f "attach mc-$cl"; wait)
+        expect_match "$cl: attach sees new output" "$out" "attached"
+        c "$cl" rm -f "mc-$cl" >/dev/null
+        c "$cl" rmi "committed-$cl:1" >/dev/null
+    done
+}
+
+t_logs_follow_and_wait() {
+    setup
+    local cl id
+    for cl in $CLIENTS; do
+        id=$(c "$cl" run -d busybox sh -c 'echo a; sleep 0.5; echo b; exit 6')
+        expect_eq "$cl: logs -f follows until the container exits" "$(c "$cl" logs -f "$id" | tr '\n' ' ')" "a b "
+        expect_eq "$cl: wait gives its code" "$(c "$cl" wait "$id")" 6
+        c "$cl" rm "$id" >/dev/null
+    done
+}
+
 t_zz_cleanup() {
     rm_all
     stop_all_daemons
