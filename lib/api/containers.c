@@ -290,9 +290,7 @@ berth_api_container_start(struct berth_http_request *req)
     if (r < 0 && err && err->code == EIO) {
         /* the runtime refused the process: moby answers 400 for a bad command, 500 else */
         const char *m = err->msg;
-        bool user = strstr(m, "executable file not found") || strstr(m, "no such file") ||
-                    strstr(m, "permission denied") || strstr(m, "is a directory");
-        berth_http_reply_error(req, user ? 400 : 500, "%s", m);
+        berth_http_reply_error(req, berth_runtime_error_exit_code(m) ? 400 : 500, "%s", m);
         berth_error_free(err);
         return;
     }

@@ -132,6 +132,10 @@ struct json_t *berth_container_inspect_json(struct berth_containers *cs,
 struct json_t *berth_container_list_json(struct berth_containers *cs,
                                          const struct berth_container *c, bool size);
 
+/* The exit status moby gives a process the runtime refused to start, from its message (runc's
+ * wording): 127 not found, 126 not executable, 0 for anything else. */
+int berth_runtime_error_exit_code(const char *msg);
+
 /* Publishes a container event (attach, detach, ...) with moby's attributes (lock held). */
 void berth_container_publish(struct berth_containers *cs, const struct berth_container *c,
                              const char *action);

@@ -192,8 +192,8 @@ berth_exec_info(struct berth_containers *cs, const char *id, struct berth_exec_i
 /* The exec's OCI process: the container's, with the exec's command, env, cwd, user, tty and
  * (privileged) capabilities. */
 static int
-build_process(struct berth_containers *cs, const struct berth_exec *e, const char *run_dir,
-              const char *rootfs, json_t **ret, struct berth_error **err)
+build_process(const struct berth_exec *e, const char *run_dir, const char *rootfs, json_t **ret,
+              struct berth_error **err)
 {
     _cleanup_free_ char *path = NULL;
     if (asprintf(&path, "%s/config.json", run_dir) < 0)
@@ -272,7 +272,6 @@ build_process(struct berth_containers *cs, const struct berth_exec *e, const cha
                                       "permitted", caps, "inheritable", caps));
         json_decref(caps);
     }
-    (void)cs;
     *ret = proc;
     return 0;
 }
@@ -311,7 +310,7 @@ berth_exec_start(struct berth_containers *cs, const char *id, bool detach, int *
     e->dir = dir ? strdup(dir) : NULL;
     json_t *proc = NULL;
     r = (!run_dir || !rootfs || !dir) ? berth_error_set(err, ENOMEM, "exec")
-                                      : build_process(cs, e, run_dir, rootfs, &proc, err);
+                                      : build_process(e, run_dir, rootfs, &proc, err);
     berth_containers_unlock(cs);
 
     bool tty = json_is_true(json_object_get(config, "Tty"));
@@ -358,9 +357,8 @@ berth_exec_start(struct berth_containers *cs, const char *id, bool detach, int *
         if (r < 0) {
             const char *m = *err ? (*err)->msg : "";
             e->finished = true;
-            e->exit_code = strstr(m, "executable file not found") || strstr(m, "no such file") ? 127
-                           : strstr(m, "permission denied") || strstr(m, "is a directory")     ? 126
-                                                                                           : 126;
+            int code = berth_runtime_error_exit_code(m);
+            e->exit_code = code ? code : 126;
         } else {
             e->pid = pid;
             e->monitor_pid = h.monitor_pid;

@@ -112,7 +112,7 @@ static int remove_locked(struct berth_containers *cs, struct berth_container *c,
 
 /* The process of c has exited (lock held): record it, then remove, restart or leave it. */
 static void
-record_exit(struct berth_containers *cs, struct berth_container *c, bool while_away)
+record_exit(struct berth_containers *cs, struct berth_container *c)
 {
     _cleanup_free_ char *run_dir = berth_container_run_dir(cs, c->id);
     struct berth_monitor_exit ex = {.exit_code = 255};
@@ -146,7 +146,6 @@ record_exit(struct berth_containers *cs, struct berth_container *c, bool while_a
     char code[16];
     snprintf(code, sizeof(code), "%d", c->exit_code);
     berth_container_event(cs, c, "die", "exitCode", code);
-    (void)while_away;
     if (json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
         struct berth_error *re = NULL;
         if (remove_locked(cs, c, &re) < 0) {
@@ -230,7 +229,7 @@ watcher_main(void *arg)
             /* still ours? (a removed record keeps no pidfd in the set) */
             for (size_t k = 0; k < cs->n; k++) {
                 if (cs->all[k] == c && c->monitor_pidfd >= 0) {
-                    record_exit(cs, c, false);
+                    record_exit(cs, c);
                     break;
                 }
             }
@@ -302,7 +301,7 @@ restore_one(struct berth_containers *cs, struct berth_container *c)
         return;
     }
     /* the monitor is gone: the process exited while berthd was away */
-    record_exit(cs, c, true);
+    record_exit(cs, c);
 }
 
 int
@@ -692,17 +691,23 @@ prepare_bundle(struct berth_containers *cs, const struct berth_container *c, con
     return berth_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
+int
+berth_runtime_error_exit_code(const char *msg)
+{
+    if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
+        return 127;
+    if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
+        return 126;
+    return 0;
+}
+
 /* Docker's wording around the runtime's error; exit codes 126/127 come from its text. */
 static int
 start_error(struct berth_container *c, struct berth_error **err)
 {
     const char *msg = (*err)->msg;
-    int code = 128;
-    if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
-        code = 127;
-    else if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
-        code = 126;
-    c->exit_code = code;
+    int code = berth_runtime_error_exit_code(msg);
+    c->exit_code = code ? code : 128;
     free(c->error);
     c->error = strdup(msg);
     return berth_error_wrap(err, "OCI runtime create failed");

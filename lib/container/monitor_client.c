@@ -115,13 +115,12 @@ berth_monitor_spawn(const struct berth_monitor_args *a, struct berth_monitor_han
         h->sync_fd = -1;
         return r;
     }
-    if (!berth_str_has_prefix(buf, "ready ") || !berth_parse_i64(buf + 6, &(int64_t){0})) {
+    int64_t pid = 0;
+    if (!berth_str_has_prefix(buf, "ready ") || !berth_parse_i64(buf + 6, &pid)) {
         close(h->sync_fd);
         h->sync_fd = -1;
         return berth_error_set(err, EPROTO, "the container monitor said \"%s\"", buf);
     }
-    int64_t pid = 0;
-    berth_parse_i64(buf + 6, &pid);
     h->monitor_pid = (int)pid;
     return 0;
 }
