@@ -561,6 +561,26 @@ berth_cli_cmd_create(struct berth_cli *cli, int argc, char **argv)
 
 /* ---- start ---- */
 
+/* start -a and attach, once attached and started: stream until the output ends (or detach),
+ * then the exit status from the wait begun before. */
+static int
+stream_then_wait(struct berth_cli *cli, struct berth_client *c, const char *id,
+                 struct berth_conn *conn, struct berth_conn *wait, const struct berth_attach *a)
+{
+    _cleanup_error_ struct berth_error *err = NULL;
+    if (a->tty && isatty(fileno(cli->out)))
+        berth_cli_ctr_resize(c, id, false);
+    int r = berth_cli_ctr_stream(cli, id, conn, a, false, &err);
+    if (r == BERTH_STREAM_DETACHED)
+        return 0;
+    if (r < 0)
+        return berth_cli_fail(cli, err);
+    int st = 0;
+    if (berth_cli_ctr_wait_end(wait, &st, &err) < 0)
+        return berth_cli_fail(cli, err);
+    return st;
+}
+
 int
 berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
 {
@@ -646,21 +666,7 @@ berth_cli_cmd_start(struct berth_cli *cli, int argc, char **argv)
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    if (a.tty && isatty(fileno(cli->out)))
-        berth_cli_ctr_resize(c, id, false);
-    int r = berth_cli_ctr_stream(cli, id, &conn, &a, false, &err);
-    if (r == BERTH_STREAM_DETACHED)
-        goto out;
-    if (r < 0) {
-        rc = berth_cli_fail(cli, err);
-        goto out;
-    }
-    int st = 0;
-    if (berth_cli_ctr_wait_end(&wait, &st, &err) < 0) {
-        rc = berth_cli_fail(cli, err);
-        goto out;
-    }
-    rc = st;
+    rc = stream_then_wait(cli, c, id, &conn, &wait, &a);
 out:
     berth_conn_close(&conn);
     berth_conn_close(&wait);
@@ -736,21 +742,7 @@ berth_cli_cmd_attach(struct berth_cli *cli, int argc, char **argv)
         rc = berth_cli_fail(cli, err);
         goto out;
     }
-    if (a.tty && isatty(fileno(cli->out)))
-        berth_cli_ctr_resize(c, id, false);
-    int r = berth_cli_ctr_stream(cli, id, &conn, &a, false, &err);
-    if (r == BERTH_STREAM_DETACHED)
-        goto out;
-    if (r < 0) {
-        rc = berth_cli_fail(cli, err);
-        goto out;
-    }
-    int st = 0;
-    if (berth_cli_ctr_wait_end(&wait, &st, &err) < 0) {
-        rc = berth_cli_fail(cli, err);
-        goto out;
-    }
-    rc = st;
+    rc = stream_then_wait(cli, c, id, &conn, &wait, &a);
 out:
     berth_conn_close(&conn);
     berth_conn_close(&wait);
