@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -59,7 +60,9 @@ struct berth_container {
     uint64_t monitor_start_time; /* /proc starttime, so a reused pid is never taken for it */
     int64_t size_rw;
     /* in memory only */
-    int monitor_pidfd;
+    int monitor_pidfd;     /* until the monitor has exited (after its runtime delete) */
+    int monitor_sync_fd;   /* until the monitor said "exited" */
+    bool awaiting_exit;    /* a process runs under the monitor: its exit is not recorded */
     bool busy;                           /* a start/stop/remove in progress: others wait */
     bool removed;                        /* gone from the table; freed when refs drop */
     int refs;                            /* holders outside the lock */
@@ -131,6 +134,9 @@ struct json_t *berth_container_inspect_json(struct berth_containers *cs,
                                             const struct berth_container *c, bool size);
 struct json_t *berth_container_list_json(struct berth_containers *cs,
                                          const struct berth_container *c, bool size);
+/* The same entry written as JSON text (what the list endpoint sends). */
+void berth_container_list_write(struct berth_containers *cs, const struct berth_container *c,
+                                bool size, FILE *f);
 
 /* The exit status moby gives a process the runtime refused to start, from its message (runc's
  * wording): 127 not found, 126 not executable, 0 for anything else. */

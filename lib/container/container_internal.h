@@ -32,6 +32,12 @@ struct berth_containers {
     pthread_t watcher;
     bool watcher_running, closing;
     void *execs; /* exec.c's list */
+    /* cleanup.c's queue, under its own lock: the containers lock is not held for file work */
+    pthread_mutex_t cleanup_lock;
+    pthread_cond_t cleanup_cond;
+    struct berth_cleanup_job *cleanup_head, **cleanup_tail;
+    pthread_t cleaner;
+    bool cleaner_running, cleaner_stop;
 };
 
 void berth_container_free(struct berth_container *c);
@@ -58,6 +64,19 @@ int berth_rwlayer_create(struct berth_containers *cs, const struct berth_contain
 int berth_rwlayer_mount(struct berth_containers *cs, const struct berth_container *c,
                         char **ret_rootfs, struct berth_error **err);
 void berth_rwlayer_unmount(struct berth_containers *cs, const struct berth_container *c);
+/* The overlay mount point (NULL with vfs, or out of memory), and its lazy unmount. */
+char *berth_rwlayer_mountpoint(struct berth_containers *cs, const struct berth_container *c);
+void berth_rwlayer_unmount_path(const char *merged);
+
+/* cleanup.c: what a removal leaves to do once the API has answered (the unmount waits an RCU
+ * grace period, deleting the directories a few ms more), done by one background thread. The
+ * record says REMOVING on disk until then, so a restart of berthd finishes the job. */
+int berth_cleanup_start(struct berth_containers *cs, struct berth_error **err);
+/* Takes monitor_pidfd (-1: none): the files go once that monitor has exited. */
+void berth_cleanup_queue(struct berth_containers *cs, const struct berth_container *c,
+                         int monitor_pidfd);
+/* Finishes what is queued, then ends the thread. */
+void berth_cleanup_stop(struct berth_containers *cs);
 int64_t berth_rwlayer_size(struct berth_containers *cs, const struct berth_container *c);
 
 #endif

@@ -349,6 +349,7 @@ berth_exec_start(struct berth_containers *cs, const char *id, bool detach, int *
         close(attach_fd);
         attach_fd = -1;
     }
+    berth_monitor_abandon(&h); /* an exec's end is read from its monitor's files */
     json_decref(config);
 
     berth_containers_lock(cs);

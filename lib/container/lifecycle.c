@@ -30,6 +30,11 @@
 #define RESTART_BACKOFF_MIN_NS (100LL * 1000000LL)
 #define RESTART_BACKOFF_MAX_NS (60LL * 1000000000LL)
 
+/* epoll data: the container's address, with this bit for its monitor's sync fd */
+#define WATCH_SYNC ((uint64_t)1)
+/* bounds the runtime delete the monitor runs after "exited" (it gives the runtime 10 s) */
+#define MONITOR_GONE_TIMEOUT_NS (30LL * 1000000000LL)
+
 static int
 pidfd_open_(pid_t pid)
 {
@@ -125,11 +130,7 @@ record_exit(struct berth_containers *cs, struct berth_container *c)
         free(c->error);
         c->error = strdup("the container monitor exited without an exit status");
     }
-    if (c->monitor_pidfd >= 0) {
-        epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->monitor_pidfd, NULL);
-        close(c->monitor_pidfd);
-        c->monitor_pidfd = -1;
-    }
+    c->awaiting_exit = false;
     berth_debug("exit of %.12s recorded %.1f ms after the process exited", c->id,
                 ex.finished_ns ? (double)(berth_now_nano() - ex.finished_ns) / 1e6 : -1.0);
     c->exit_code = ex.exit_code;
@@ -140,13 +141,15 @@ record_exit(struct berth_containers *cs, struct berth_container *c)
     c->monitor_start_time = 0;
     c->state = BERTH_C_EXITED;
     c->exit_seq++;
-    berth_rwlayer_unmount(cs, c);
+    bool auto_remove = json_is_true(json_object_get(c->host_config, "AutoRemove"));
+    if (!auto_remove) /* else the removal's background part unmounts it */
+        berth_rwlayer_unmount(cs, c);
     if (c->oom_killed)
         berth_container_event(cs, c, "oom", NULL, NULL);
     char code[16];
     snprintf(code, sizeof(code), "%d", c->exit_code);
     berth_container_event(cs, c, "die", "exitCode", code);
-    if (json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
+    if (auto_remove) {
         struct berth_error *re = NULL;
         if (remove_locked(cs, c, &re) < 0) {
             berth_log(BERTH_LOG_WARN, "auto-remove %s: %s", c->id, re->msg);
@@ -178,7 +181,9 @@ run_due_restarts(struct berth_containers *cs)
     int64_t now = berth_now_nano(), next = 0;
     for (size_t i = 0; i < cs->n; i++) {
         struct berth_container *c = cs->all[i];
-        if (c->state != BERTH_C_RESTARTING || !c->restart_at_ns || c->busy)
+        /* the old monitor still deletes the runtime's state: its exit wakes us again */
+        if (c->state != BERTH_C_RESTARTING || !c->restart_at_ns || c->busy ||
+            c->monitor_pidfd >= 0)
             continue;
         if (c->restart_at_ns > now) {
             if (!next || c->restart_at_ns < next)
@@ -203,6 +208,46 @@ run_due_restarts(struct berth_containers *cs)
     return next;
 }
 
+static void
+drop_monitor_sync(struct berth_containers *cs, struct berth_container *c)
+{
+    if (c->monitor_sync_fd < 0)
+        return;
+    epoll_ctl(cs->epfd, EPOLL_CTL_DEL, c->monitor_sync_fd, NULL);
+    close(c->monitor_sync_fd);
+    c->monitor_sync_fd = -1;
+}
+
+/* Hands the monitor's pidfd over (-1 if none): it leaves the watch. */
+static int
+take_monitor_pidfd(struct berth_containers *cs, struct berth_container *c)
+{
+    drop_monitor_sync(cs, c);
+    int fd = c->monitor_pidfd;
+    if (fd >= 0)
+        epoll_ctl(cs->epfd, EPOLL_CTL_DEL, fd, NULL);
+    c->monitor_pidfd = -1;
+    return fd;
+}
+
+static void
+monitor_event(struct berth_containers *cs, struct berth_container *c, bool sync)
+{
+    if (sync) {
+        if (c->monitor_sync_fd < 0 || !berth_monitor_sync_exited(c->monitor_sync_fd))
+            return;
+        drop_monitor_sync(cs, c);
+    } else {
+        if (c->monitor_pidfd < 0)
+            return;
+        int fd = take_monitor_pidfd(cs, c);
+        close(fd);
+        berth_containers_changed(cs); /* a start waiting for the monitor's end goes on */
+    }
+    if (c->awaiting_exit)
+        record_exit(cs, c);
+}
+
 static void *
 watcher_main(void *arg)
 {
@@ -225,11 +270,12 @@ watcher_main(void *arg)
                 (void)!read(cs->wake_fd, &v, sizeof(v));
                 continue;
             }
-            struct berth_container *c = evs[i].data.ptr;
-            /* still ours? (a removed record keeps no pidfd in the set) */
+            uint64_t tag = evs[i].data.u64;
+            struct berth_container *c = (struct berth_container *)(uintptr_t)(tag & ~WATCH_SYNC);
+            /* still ours? (a removed record keeps no fd in the set) */
             for (size_t k = 0; k < cs->n; k++) {
-                if (cs->all[k] == c && c->monitor_pidfd >= 0) {
-                    record_exit(cs, c);
+                if (cs->all[k] == c) {
+                    monitor_event(cs, c, tag & WATCH_SYNC);
                     break;
                 }
             }
@@ -243,8 +289,22 @@ static int
 watch_monitor(struct berth_containers *cs, struct berth_container *c, int pidfd)
 {
     c->monitor_pidfd = pidfd;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    c->awaiting_exit = true;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uintptr_t)c};
     return epoll_ctl(cs->epfd, EPOLL_CTL_ADD, pidfd, &ev) < 0 ? -errno : 0;
+}
+
+/* The monitor's "exited" comes on the sync fd before its runtime delete: waiters get their
+ * answer that much sooner. Without it (failure, or a monitor from before a restart of berthd)
+ * the pidfd alone says it. */
+static void
+watch_monitor_sync(struct berth_containers *cs, struct berth_container *c, int sync_fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uintptr_t)c | WATCH_SYNC};
+    if (epoll_ctl(cs->epfd, EPOLL_CTL_ADD, sync_fd, &ev) < 0)
+        close(sync_fd);
+    else
+        c->monitor_sync_fd = sync_fd;
 }
 
 /* ---- open / restore ---- */
@@ -316,6 +376,9 @@ berth_containers_open(struct berth_daemon *d, struct berth_containers **ret,
     cs->epfd = cs->wake_fd = -1;
     pthread_mutex_init(&cs->lock, NULL);
     pthread_cond_init(&cs->changed, NULL);
+    pthread_mutex_init(&cs->cleanup_lock, NULL);
+    pthread_cond_init(&cs->cleanup_cond, NULL);
+    cs->cleanup_tail = &cs->cleanup_head;
     if (asprintf(&cs->dir, "%s/containers", d->cfg.data_root) < 0 ||
         asprintf(&cs->run_dir, "%s/containers", d->cfg.exec_root) < 0 ||
         asprintf(&cs->runtime_root, "%s/runtime", d->cfg.exec_root) < 0 ||
@@ -340,7 +403,7 @@ berth_containers_open(struct berth_daemon *d, struct berth_containers **ret,
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(cs->epfd, EPOLL_CTL_ADD, cs->wake_fd, &ev);
-    if ((r = berth_containers_load_all(cs, err)) < 0) {
+    if ((r = berth_cleanup_start(cs, err)) < 0 || (r = berth_containers_load_all(cs, err)) < 0) {
         berth_containers_close(cs);
         return r;
     }
@@ -379,6 +442,7 @@ berth_containers_close(struct berth_containers *cs)
         watcher_wake(cs);
         pthread_join(cs->watcher, NULL);
     }
+    berth_cleanup_stop(cs);
     for (size_t i = 0; i < cs->n; i++) {
         berth_execs_drop_container(cs, cs->all[i]->id);
         cs->all[i]->removed = true;
@@ -398,6 +462,8 @@ berth_containers_close(struct berth_containers *cs)
     free(cs->init_path);
     pthread_mutex_destroy(&cs->lock);
     pthread_cond_destroy(&cs->changed);
+    pthread_mutex_destroy(&cs->cleanup_lock);
+    pthread_cond_destroy(&cs->cleanup_cond);
     free(cs);
 }
 
@@ -508,6 +574,7 @@ berth_ctr_create(struct berth_containers *cs, const char *name, const json_t *bo
         return berth_error_set(err, ENOMEM, "create");
     }
     c->monitor_pidfd = -1;
+    c->monitor_sync_fd = -1;
     c->config = config;
     c->host_config = host_config;
     snprintf(c->image_id, sizeof(c->image_id), "%s", img->id);
@@ -713,12 +780,26 @@ start_error(struct berth_container *c, struct berth_error **err)
     return berth_error_wrap(err, "OCI runtime create failed");
 }
 
+static bool is_running(const struct berth_container *c);
+
 /* Lock held on entry and exit; c->busy is set around the unlocked part. */
 static int
 start_container(struct berth_containers *cs, struct berth_container *c, bool is_restart,
                 struct berth_error **err)
 {
     int r;
+    /* the last run's monitor may still be deleting the runtime's state of this id */
+    for (int64_t until = berth_now_nano() + MONITOR_GONE_TIMEOUT_NS;
+         (c->monitor_pidfd >= 0 || c->busy) && !c->removed;) {
+        if (berth_now_nano() > until)
+            return berth_error_set(err, EBUSY, "the monitor of the last run of %s has not exited",
+                                   c->id);
+        berth_containers_wait_change(cs, 1000);
+    }
+    if (c->removed)
+        return berth_error_setq(err, ENOENT, "No such container: %s", c->id);
+    if (is_running(c)) /* started by another request meanwhile */
+        return -EALREADY;
     c->busy = true;
     berth_container_ref(c);
     json_t *config = json_incref(c->config);
@@ -814,6 +895,8 @@ start_container(struct berth_containers *cs, struct berth_container *c, bool is_
         c->manually_stopped = false;
         if (watch_monitor(cs, c, pidfd) < 0)
             berth_log(BERTH_LOG_WARN, "watch monitor of %s: %s", c->id, strerror(errno));
+        watch_monitor_sync(cs, c, h.sync_fd);
+        h.sync_fd = -1;
         struct berth_error *se = NULL;
         if (berth_container_save(cs, c, &se) < 0) {
             berth_log(BERTH_LOG_WARN, "save container %s: %s", c->id, se->msg);
@@ -1056,19 +1139,13 @@ static int
 remove_locked(struct berth_containers *cs, struct berth_container *c, struct berth_error **err)
 {
     c->state = BERTH_C_REMOVING;
-    (void)berth_container_save(cs, c, NULL);
-    berth_rwlayer_unmount(cs, c);
-    _cleanup_free_ char *dir = berth_container_dir(cs, c->id);
-    _cleanup_free_ char *run_dir = berth_container_run_dir(cs, c->id);
-    if (run_dir)
-        (void)berth_rm_rf(run_dir, NULL);
-    /* the record goes first (as a rename out of the way), then the files */
-    int r = dir ? berth_rm_rf(dir, err) : berth_error_set(err, ENOMEM, "remove");
+    /* says REMOVING on disk: if berthd dies before the files are gone, its restart goes on */
+    int r = berth_container_save(cs, c, err);
     if (r < 0) {
         c->state = BERTH_C_DEAD;
-        (void)berth_container_save(cs, c, NULL);
         return r;
     }
+    berth_cleanup_queue(cs, c, take_monitor_pidfd(cs, c));
     for (struct berth_attach_waiter *w = c->waiters; w; w = w->next)
         w->cancelled = true;
     berth_execs_drop_container(cs, c->id);

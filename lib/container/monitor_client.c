@@ -132,17 +132,15 @@ berth_monitor_go(struct berth_monitor_handle *h, int *ret_pid, struct berth_erro
         return berth_error_set(err, errno, "tell the container monitor to start");
     char buf[4096];
     int r = sync_recv(h->sync_fd, buf, sizeof(buf), 60000, err);
+    int64_t pid = 0;
+    if (r == 0 && berth_str_has_prefix(buf, "started ") && berth_parse_i64(buf + 8, &pid)) {
+        *ret_pid = (int)pid;
+        return 0;
+    }
     close(h->sync_fd);
     h->sync_fd = -1;
     if (r < 0)
         return r;
-    if (berth_str_has_prefix(buf, "started ")) {
-        int64_t pid = 0;
-        if (!berth_parse_i64(buf + 8, &pid))
-            return berth_error_set(err, EPROTO, "the container monitor said \"%s\"", buf);
-        *ret_pid = (int)pid;
-        return 0;
-    }
     if (berth_str_has_prefix(buf, "error "))
         return berth_error_setq(err, EIO, "%s", buf + 6);
     return berth_error_set(err, EPROTO, "the container monitor said \"%s\"", buf);
@@ -154,6 +152,20 @@ berth_monitor_abandon(struct berth_monitor_handle *h)
     if (h->sync_fd >= 0)
         close(h->sync_fd); /* EOF before "start": the monitor cleans up and exits */
     h->sync_fd = -1;
+}
+
+bool
+berth_monitor_sync_exited(int sync_fd)
+{
+    char buf[64];
+    ssize_t n;
+    do
+        n = recv(sync_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno != EAGAIN;
+    buf[n] = '\0';
+    return n == 0 || !strcmp(buf, "exited");
 }
 
 static int

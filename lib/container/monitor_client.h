@@ -35,10 +35,15 @@ struct berth_monitor_exit {
 /* Spawns the monitor and waits for "ready": attach sockets can be connected from then on. */
 int berth_monitor_spawn(const struct berth_monitor_args *a, struct berth_monitor_handle *h,
                         struct berth_error **err);
-/* "start": returns the process pid, or the runtime's error (errno EIO, its message as is). */
+/* "start": returns the process pid, or the runtime's error (errno EIO, its message as is).
+ * On success h->sync_fd stays open: it reads "exited" once exit.json is written (EOF if the
+ * monitor dies); the caller keeps it or closes it with berth_monitor_abandon(). */
 int berth_monitor_go(struct berth_monitor_handle *h, int *ret_pid, struct berth_error **err);
-/* Gives up before "start": the monitor removes its files and exits. */
+/* Closes the sync fd. Before "start": the monitor removes its files and exits. */
 void berth_monitor_abandon(struct berth_monitor_handle *h);
+/* Whether a sync fd that polled readable carries "exited" or EOF: the process is done. Returns
+ * false while nothing (or something else) is there. */
+bool berth_monitor_sync_exited(int sync_fd);
 int berth_monitor_resize(const char *run_dir, unsigned rows, unsigned cols,
                          struct berth_error **err);
 int berth_monitor_read_exit(const char *run_dir, struct berth_monitor_exit *ex,

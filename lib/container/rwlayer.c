@@ -165,14 +165,24 @@ berth_rwlayer_mount(struct berth_containers *cs, const struct berth_container *c
     return 0;
 }
 
+char *
+berth_rwlayer_mountpoint(struct berth_containers *cs, const struct berth_container *c)
+{
+    return is_vfs(cs) ? NULL : rw_path(cs, c->id, "merged");
+}
+
+void
+berth_rwlayer_unmount_path(const char *merged)
+{
+    if (merged && is_mountpoint(merged))
+        (void)umount2(merged, MNT_DETACH);
+}
+
 void
 berth_rwlayer_unmount(struct berth_containers *cs, const struct berth_container *c)
 {
-    if (is_vfs(cs))
-        return;
-    _cleanup_free_ char *merged = rw_path(cs, c->id, "merged");
-    if (merged && is_mountpoint(merged))
-        (void)umount2(merged, MNT_DETACH);
+    _cleanup_free_ char *merged = berth_rwlayer_mountpoint(cs, c);
+    berth_rwlayer_unmount_path(merged);
 }
 
 static _Thread_local int64_t walk_total;

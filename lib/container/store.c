@@ -121,6 +121,8 @@ berth_container_free(struct berth_container *c)
     json_decref(c->host_config);
     if (c->monitor_pidfd >= 0)
         close(c->monitor_pidfd);
+    if (c->monitor_sync_fd >= 0)
+        close(c->monitor_sync_fd);
     free(c);
 }
 
@@ -201,6 +203,7 @@ record_load(const char *path, struct berth_container **ret, struct berth_error *
         return berth_error_set(err, ENOMEM, "container record");
     }
     c->monitor_pidfd = -1;
+    c->monitor_sync_fd = -1;
     const char *id = NULL, *name = NULL, *image = NULL, *image_name = NULL, *status = NULL,
                *error = NULL;
     json_int_t created = 0, started = 0, finished = 0, mon_start = 0;

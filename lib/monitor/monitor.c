@@ -205,9 +205,13 @@ finish(struct monitor *m)
     berth_log_writer_close(m->log);
     m->log = NULL;
     bool oom = mon_read_oom(m->cfg->oom_file);
+    /* berthd answers waiters on "exited"; the runtime's state (cgroups, state dir) goes after,
+     * and berthd waits for this process to end before it starts the container again */
+    write_exit_file(m, oom);
+    sync_send(m, "exited");
     if (m->cfg->bundle)
         mon_runtime_delete(m);
-    write_exit_file(m, oom);
+    sync_close(m);
     m->state = S_CLOSING;
     m->deadline_ns = berth_log_now() + CLOSE_TIMEOUT_NS;
     mon_clients_update(m);
@@ -309,7 +313,8 @@ runtime_exited(struct monitor *m, int status)
         m->pidfd = -1;
     }
     sync_send(m, "started %d", (int)m->pid);
-    sync_close(m);
+    /* kept open for "exited", out of the loop: berthd going away is no event for us now */
+    mon_epoll_del(m, m->sync_fd);
     m->state = S_RUNNING;
     if (m->out_fd >= 0)
         (void)mon_epoll_set(m, m->out_fd, TAG_STDOUT, EPOLLIN, true);

@@ -28,7 +28,13 @@
  *                   or "error <message>"         the runtime failed: its error line (runc
  *                                                wording); the monitor then exits, and writes
  *                                                no exit file
- *   The monitor closes the sync fd after "started"/"error".
+ *   monitor -> berthd  "exited"                  exit.json is written (sent only after
+ *                                                "started"); the monitor then runs `runtime
+ *                                                delete` and exits: berthd may answer waiters
+ *                                                now, but must wait for the monitor's exit
+ *                                                before it starts the container again or
+ *                                                removes DIR
+ *   The monitor closes the sync fd after "error", or after "exited" and the runtime's delete.
  *
  * Files in DIR:
  *   attach.sock   SOCK_STREAM; see below. Removed when the monitor exits.
@@ -37,7 +43,7 @@
  *   exit.json     written atomically once the process has exited and its output is drained:
  *                 {"ExitCode":N,"OOMKilled":bool,"FinishedAt":"RFC3339Nano","Pid":N}
  *                 (ExitCode is 128+signal when killed by a signal). In container mode the
- *                 monitor runs `runtime delete --force ID` before writing it.
+ *                 monitor runs `runtime delete --force ID` after writing it, then exits.
  *
  * attach.sock: a client connects and sends one line:
  *   "attach <stdin 0|1> <stdout 0|1> <stderr 0|1>\n"  the monitor answers "ok\n", then sends

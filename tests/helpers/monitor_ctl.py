@@ -3,7 +3,8 @@
 
   monitor_ctl.py run [options] -- MONITOR ARGS...
       spawns the monitor with a SOCK_SEQPACKET sync fd, prints its "ready <pid>" line, then
-      (--eof) closes the sync fd, or sends "start" and prints "started <pid>" / "error <msg>".
+      (--eof) closes the sync fd, or sends "start" and prints "started <pid>" / "error <msg>";
+      with --attach, checks that "exited" and EOF follow the output's end.
       --attach I,O,E   connect to attach.sock before "start" and collect the output
       --stdin TEXT     send TEXT on the attach connection (then shut down writing unless
                        --keep-stdin)
@@ -136,12 +137,21 @@ def main():
             os._exit(0)
         ans = a.recv(4096).decode()
         print(ans, flush=True)
-        eof = a.recv(4096)
-        if eof:
-            print("sync fd not closed after the answer: %r" % eof)
+        started = ans.startswith("started ")
+        if not started:
+            eof = a.recv(4096)
+            if eof:
+                print("sync fd not closed after the answer: %r" % eof)
         if s:
             feed(s, opts)
             collect(s, opts)
+            if started:
+                # after the output's end: "exited" (exit.json is written), then EOF
+                ex = a.recv(4096)
+                if ex != b"exited":
+                    print("sync fd said %r, not exited" % ex)
+                elif a.recv(4096):
+                    print("sync fd not closed after exited")
     elif cmd == "attach":
         s = attach(rest[0], rest[1])
         feed(s, opts)

@@ -164,6 +164,30 @@ t_restart_policy() {
     rm_all
 }
 
+# The monitor says "exited" before it deletes the runtime's state: a start right after the exit
+# must wait for that, and the files of a --rm container go once the answer is out.
+t_start_right_after_exit() {
+    setup
+    local id i fails=0 out
+    id=$(c berth create busybox sh -c 'echo run')
+    for i in $(seq 20); do
+        out=$(c berth start -a "$id" 2>&1) && [ "$out" = run ] || fails=$((fails + 1))
+    done
+    expect_eq "20 starts, each right after the last exit, all run" "$fails" 0
+    expect_eq "and the log has 20 lines" "$(c berth logs "$id" | grep -c run)" 20
+    c berth rm "$id" >/dev/null
+    id=$(c berth run -d --restart always busybox true)
+    wait_for sh -c "[ \"\$($BERTH -H unix://$SOCK_c inspect -f '{{.RestartCount}}' $id)\" -ge 3 ]"
+    expect_match "restart always goes on once each monitor has gone" \
+        "$(c berth inspect -f '{{.RestartCount}}' "$id")" '^([3-9]|[1-9][0-9]+)$'
+    c berth rm -f "$id" >/dev/null
+    out=$(c berth run --rm --name rmtwice busybox true && c berth run --rm --name rmtwice busybox echo again)
+    expect_eq "a --rm container's name is free when run returns" "$out" again
+    wait_for sh -c "! grep -q '$WORK/d-c/data/containers/' /proc/self/mountinfo"
+    expect_eq "and its mount goes soon after" "$(grep -c "$WORK/d-c/data/containers/" /proc/self/mountinfo)" 0
+    rm_all
+}
+
 t_exec() {
     setup
     local cl id out rc

@@ -128,10 +128,10 @@ t_resize_refused_without_tty() {
         $'error the process has no terminal\nclosed'
     expect_eq "unknown command" "$($CTL command "$d" "hello")" $'error unknown command\nclosed'
     expect_eq "bad attach flags" "$($CTL command "$d" "attach 2 1 1")" $'error unknown command\nclosed'
-    # the monitor's own fds: the sync socket is closed after "started"; only the listener left
+    # the monitor's own fds: the listener, and the sync socket kept for "exited"
     local socks
     socks=$(ls -l "/proc/$mpid/fd" | grep -c 'socket:')
-    expect_eq "the monitor holds one socket (attach.sock) after the start" "$socks" 1
+    expect_eq "the monitor holds two sockets (attach.sock, sync) after the start" "$socks" 2
     local rss
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$mpid/status")
     echo "# VmRSS of a monitor with an idle running container: $rss kB"
