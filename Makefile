@@ -29,7 +29,7 @@ CFLAGS_ALL := $(CFLAGS_BASE) $(CFLAGS)
 # the runtime links only what it needs, statically; the daemon, the client and the tests take
 # the rest dynamically
 RUNTIME_LIBS := -lseccomp -ljansson -lcap
-LIBS := -lmicrohttpd -lgnutls -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lpthread
+LIBS := -lmicrohttpd -lgnutls -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lyajl -lpthread
 # the daemon: its big libraries linked statically, so that only the pages it touches are resident
 # (idle VmRSS 10.7 -> 7.8 MB); --gc-sections drops the libarchive formats it never names (xar
 # would need libxml2 and ICU). libmicrohttpd stays dynamic: Debian's needs GnuTLS, whose
@@ -40,9 +40,11 @@ BERTHD_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lsqlite3 -lcrypto -ljan
 
 # the client: the dynamic loader maps only libc and libacl at start. libcurl (only for
 # tcp:// hosts) is dlopen()ed (lib/client/curl_dl.h: -lcurl cost ~4 ms per start); jansson and
-# the libarchive of `cp` are static, --gc-sections keeping only the tar code it names (its disk
+# the libarchive of `cp` are static (yajl too: ps parses the container list with it as it
+# streams in), --gc-sections keeping only the tar code it names (its disk
 # code needs libacl, which has no static library: small, libc only).
-BERTH_LIBS := -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic -larchive -ljansson -Wl,-Bdynamic \
+BERTH_LIBS := -Wl,--gc-sections -Wl,--as-needed -Wl,-Bstatic -larchive -ljansson -l:libyajl_s.a \
+	-Wl,-Bdynamic \
 	-l:libacl.so.1 -ldl
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))

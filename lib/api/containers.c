@@ -180,7 +180,17 @@ berth_api_containers_list(struct berth_http_request *req)
     }
     if (limit > 0)
         all = true;
-    json_t *out = json_array();
+    /* written as text: see berth_container_list_write */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
+    if (!out) {
+        berth_filters_clear(&f);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    int64_t listed = 0;
+    fputc('[', out);
     berth_containers_lock(cs);
     struct berth_container **v = NULL;
     size_t n = 0;
@@ -198,7 +208,8 @@ berth_api_containers_list(struct berth_http_request *req)
         berth_containers_unlock(cs);
         free(v);
         berth_filters_clear(&f);
-        json_decref(out);
+        fclose(out);
+        free(text);
         reply_err(req, err);
         return;
     }
@@ -241,14 +252,22 @@ berth_api_containers_list(struct berth_http_request *req)
             continue;
         if (sv && c->created_ns <= since_ns)
             continue;
-        if (limit > 0 && (int64_t)json_array_size(out) >= limit)
+        if (limit > 0 && listed >= limit)
             break;
-        json_array_append_new(out, berth_container_list_json(cs, c, size));
+        if (listed++)
+            fputc(',', out);
+        berth_container_list_write(cs, c, size, out);
     }
     berth_containers_unlock(cs);
     free(v);
     berth_filters_clear(&f);
-    berth_http_reply_json(req, 200, out);
+    fputs("]\n", out);
+    if (fclose(out) != 0) {
+        free(text);
+        berth_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    berth_http_reply_json_text(req, 200, text, text_len);
 }
 
 void

@@ -69,6 +69,9 @@ struct berth_container {
     int64_t restart_at_ns;               /* a scheduled restart (policy back-off), 0 none */
     uint64_t exit_seq;                   /* bumps at every exit: wait next-exit */
     struct berth_attach_waiter *waiters; /* attach sessions waiting for the next start */
+    /* the list entry's parts that only Config and HostConfig give, as JSON text, made by the
+     * first list: Command..Labels, and HostConfig..Mounts (dropped when they change) */
+    char *list_config_part, *list_network_part;
 };
 
 struct berth_containers;
@@ -132,11 +135,13 @@ int berth_container_update_host_config(struct berth_containers *cs, const char *
 /* inspect / list JSON (lock held). */
 struct json_t *berth_container_inspect_json(struct berth_containers *cs,
                                             const struct berth_container *c, bool size);
-struct json_t *berth_container_list_json(struct berth_containers *cs,
-                                         const struct berth_container *c, bool size);
+struct json_t *berth_container_list_json(struct berth_containers *cs, struct berth_container *c,
+                                         bool size);
 /* The same entry written as JSON text (what the list endpoint sends). */
-void berth_container_list_write(struct berth_containers *cs, const struct berth_container *c,
-                                bool size, FILE *f);
+void berth_container_list_write(struct berth_containers *cs, struct berth_container *c, bool size,
+                                FILE *f);
+/* Forgets the cached parts of the list entry (Config or HostConfig changed). */
+void berth_container_list_cache_drop(struct berth_container *c);
 
 /* The exit status moby gives a process the runtime refused to start, from its message (runc's
  * wording): 127 not found, 126 not executable, 0 for anything else. */

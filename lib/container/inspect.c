@@ -240,9 +240,64 @@ put_command(FILE *f, const struct berth_container *c)
 }
 
 void
-berth_container_list_write(struct berth_containers *cs, const struct berth_container *c,
-                           bool size, FILE *f)
+berth_container_list_cache_drop(struct berth_container *c)
 {
+    free(c->list_config_part);
+    free(c->list_network_part);
+    c->list_config_part = c->list_network_part = NULL;
+}
+
+/* The cached parts: with 500 records (each ~35 KB of jansson values) the lookups into Config and
+ * HostConfig missed the cache enough to cost more than writing the rest. */
+static void
+make_list_parts(struct berth_container *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    fputs(",\"Command\":", f);
+    put_command(f, c);
+    fprintf(f, ",\"Created\":%lld,\"Ports\":[],\"Labels\":",
+            (long long)(c->created_ns / 1000000000LL));
+    json_t *labels = json_object_get(c->config, "Labels");
+    if (!json_is_object(labels) || json_dumpf(labels, f, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
+        fputs("{}", f);
+    if (fclose(f) != 0) {
+        free(text);
+        return;
+    }
+    char *net = NULL;
+    f = open_memstream(&net, &len);
+    if (!f) {
+        free(text);
+        return;
+    }
+    fputs(",\"HostConfig\":{\"NetworkMode\":", f);
+    put_json_string(f, network_mode(c));
+    fputs("},\"NetworkSettings\":{\"Networks\":{", f);
+    put_json_string(f, network_mode(c));
+    fputs(":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\","
+          "\"DriverOpts\":null,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\","
+          "\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\","
+          "\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}},\"Mounts\":[]",
+          f);
+    if (fclose(f) != 0) {
+        free(text);
+        free(net);
+        return;
+    }
+    c->list_config_part = text;
+    c->list_network_part = net;
+}
+
+void
+berth_container_list_write(struct berth_containers *cs, struct berth_container *c, bool size,
+                           FILE *f)
+{
+    if (!c->list_config_part)
+        make_list_parts(c);
     char status[128];
     status_text(c, status, sizeof(status));
     const char *state =
@@ -255,26 +310,12 @@ berth_container_list_write(struct berth_containers *cs, const struct berth_conta
     put_json_string(f, c->image_name ? c->image_name : "");
     fputs(",\"ImageID\":", f);
     put_json_string(f, c->image_id);
-    fputs(",\"Command\":", f);
-    put_command(f, c);
-    fprintf(f, ",\"Created\":%lld,\"Ports\":[],\"Labels\":",
-            (long long)(c->created_ns / 1000000000LL));
-    json_t *labels = json_object_get(c->config, "Labels");
-    if (!json_is_object(labels) || json_dumpf(labels, f, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
-        fputs("{}", f);
+    fputs(c->list_config_part ? c->list_config_part : ",\"Labels\":{}", f);
     fputs(",\"State\":", f);
     put_json_string(f, state);
     fputs(",\"Status\":", f);
     put_json_string(f, status);
-    fputs(",\"HostConfig\":{\"NetworkMode\":", f);
-    put_json_string(f, network_mode(c));
-    fputs("},\"NetworkSettings\":{\"Networks\":{", f);
-    put_json_string(f, network_mode(c));
-    fputs(":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\","
-          "\"DriverOpts\":null,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\","
-          "\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\","
-          "\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}},\"Mounts\":[]",
-          f);
+    fputs(c->list_network_part ? c->list_network_part : "", f);
     if (size) {
         int64_t rw = berth_rwlayer_size(cs, c);
         _cleanup_image_ struct berth_image *img = NULL;
@@ -287,7 +328,7 @@ berth_container_list_write(struct berth_containers *cs, const struct berth_conta
 }
 
 json_t *
-berth_container_list_json(struct berth_containers *cs, const struct berth_container *c, bool size)
+berth_container_list_json(struct berth_containers *cs, struct berth_container *c, bool size)
 {
     _cleanup_free_ char *text = NULL;
     size_t len = 0;

@@ -119,6 +119,7 @@ berth_container_free(struct berth_container *c)
     free(c->error);
     json_decref(c->config);
     json_decref(c->host_config);
+    berth_container_list_cache_drop(c);
     if (c->monitor_pidfd >= 0)
         close(c->monitor_pidfd);
     if (c->monitor_sync_fd >= 0)

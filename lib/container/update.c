@@ -42,6 +42,7 @@ berth_container_update_host_config(struct berth_containers *cs, const char *ref,
         goto out;
     }
     json_decref(old);
+    berth_container_list_cache_drop(c);
 out:
     berth_containers_unlock(cs);
     return r;

@@ -112,6 +112,19 @@ berth_http_reply_with_headers(struct berth_http_request *req, unsigned status,
 }
 
 void
+berth_http_reply_json_text(struct berth_http_request *req, unsigned status, char *text,
+                           size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    queue(req, status, resp);
+}
+
+void
 berth_http_reply_json(struct berth_http_request *req, unsigned status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);

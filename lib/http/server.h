@@ -82,6 +82,9 @@ bool berth_http_version_below(const struct berth_http_request *req, int major, i
 
 /* Replies: each queues exactly one response. */
 void berth_http_reply_json(struct berth_http_request *req, unsigned status, struct json_t *body);
+/* A JSON body written as text (ending with the newline moby puts there): takes text. */
+void berth_http_reply_json_text(struct berth_http_request *req, unsigned status, char *text,
+                                size_t len);
 void berth_http_reply_text(struct berth_http_request *req, unsigned status,
                            const char *content_type, const char *text, size_t len);
 /* With extra headers: a NULL-terminated list of name, value pairs. */

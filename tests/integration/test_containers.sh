@@ -188,6 +188,29 @@ t_start_right_after_exit() {
     rm_all
 }
 
+# The list is written as JSON text by hand: it must stay valid JSON, with the values inspect
+# has, whatever the command and labels hold; and ps shows the same through both clients.
+t_list_json() {
+    setup
+    local id out
+    id=$(c docker create --name 'list-json' --label 'q=say "hi"' --label $'nl=a\nb\tc' \
+        --label 'u=café ☃' busybox sh -c $'echo "a\\b" \x01 é')
+    out=$(curl -s --unix-socket "$SOCK_c" "http://d/containers/json?all=1&filters=%7B%22name%22%3A%5B%22list-json%22%5D%7D")
+    expect_eq "the list is valid JSON with one entry" "$(jq length <<<"$out")" 1
+    expect_eq "its Command joins Path and Args as inspect has them" "$(jq -r '.[0].Command' <<<"$out")" \
+        "$(c docker inspect -f '{{.Path}} {{join .Args " "}}' "$id")"
+    expect_eq "its Labels are inspect's" "$(jq -cS '.[0].Labels' <<<"$out")" \
+        "$(c docker inspect -f '{{json .Config.Labels}}' "$id" | jq -cS .)"
+    expect_eq "and Id, Names, State" "$(jq -r '.[0] | "\(.Id) \(.Names[0]) \(.State)"' <<<"$out")" \
+        "$id /list-json created"
+    local f='{{.ID}}|{{.Command}}|{{.Labels}}|{{.Label "q"}}|{{.Names}}|{{.Status}}|{{.Networks}}'
+    expect_eq "ps --format through both clients" "$(c berth ps -a --format "$f" -f name=list-json)" \
+        "$(c docker ps -a --format "$f" -f name=list-json)"
+    expect_eq "ps --format json through both clients" "$(c berth ps -a --format json -f name=list-json | jq -cS 'del(.RunningFor)')" \
+        "$(c docker ps -a --format json -f name=list-json | jq -cS 'del(.RunningFor)')"
+    rm_all
+}
+
 t_exec() {
     setup
     local cl id out rc
