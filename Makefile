@@ -29,13 +29,13 @@ CFLAGS_ALL := $(CFLAGS_BASE) $(CFLAGS)
 # the runtime links only what it needs, statically; the daemon, the client and the tests take
 # the rest dynamically
 RUNTIME_LIBS := -lseccomp -ljansson -lcap
-LIBS := -lmicrohttpd -lgnutls -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lyajl -lpthread
+LIBS := -lhttp_parser -lssl -lcurl -larchive -lsqlite3 -lcrypto -lseccomp -ljansson -lcap -lyajl -lpthread
 # the daemon: its big libraries linked statically, so that only the pages it touches are resident
 # (idle VmRSS 10.7 -> 7.8 MB); --gc-sections drops the libarchive formats it never names (xar
-# would need libxml2 and ICU). libmicrohttpd stays dynamic: Debian's needs GnuTLS, whose
-# p11-kit and libunistring have no static libraries.
-BERTHD_LIBS := -Wl,--gc-sections -Wl,-Bstatic -larchive -lsqlite3 -lcrypto -ljansson -lseccomp \
-	-lcap -llzma -lzstd -lbz2 -lz -lnettle -Wl,-Bdynamic -lmicrohttpd -lgnutls -l:liblz4.so.1 \
+# would need libxml2 and ICU). Its HTTP server is lib/http on http_parser and OpenSSL (Debian's
+# libmicrohttpd links GnuTLS, whose libraries kept 2.5 MB resident).
+BERTHD_LIBS := -Wl,--gc-sections -Wl,-Bstatic -lhttp_parser -larchive -lsqlite3 -lssl -lcrypto \
+	-ljansson -lseccomp -lcap -llzma -lzstd -lbz2 -lz -lnettle -Wl,-Bdynamic -l:liblz4.so.1 \
 	-lpthread -ldl -lm
 
 # the client: the dynamic loader maps only libc and libacl at start. libcurl (only for

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages berth needs to build and test, when missing.
 # usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
-want=(build-essential pkg-config libseccomp-dev libjansson-dev libyajl-dev libcap-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev
+want=(build-essential pkg-config libseccomp-dev libjansson-dev libyajl-dev libcap-dev libhttp-parser-dev libcurl4-openssl-dev
     libarchive-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev nettle-dev
     busybox-static jq curl)
 case "${1:-build}" in

@@ -1,18 +1,22 @@
+/* The daemon's HTTP API over conn.c's connections: routing with Docker's version prefixes,
+ * request data (query, headers, bodies bounded or spooled), the replies a handler queues, and
+ * the listeners (UNIX sockets, TCP with mutual TLS). */
 #include "http/server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gnutls/gnutls.h>
 #include <grp.h>
-#include <netdb.h>
 #include <jansson.h>
-#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,77 +26,65 @@
 #include "core/cleanup.h"
 #include "core/log.h"
 #include "core/util.h"
-
-#define MAX_LISTENERS 16
-
-struct berth_http_server {
-    const struct berth_route *routes;
-    size_t n_routes;
-    void *app;
-    char *spool_dir;
-    struct MHD_Daemon *daemons[MAX_LISTENERS];
-    char *tls_mem[MAX_LISTENERS * 3]; /* CA, certificate, key of each TLS listener */
-    size_t n_daemons;
-    atomic_bool stopping;
-    atomic_int active; /* requests between their headers and their completion */
-    /* hijacked connections: their sockets, so that stop can shut them down and wait */
-    pthread_mutex_t hijack_lock;
-    pthread_cond_t hijack_done;
-    int hijack_fds[256];
-    size_t n_hijacks;
-};
-
-/* Per request state, from the headers to the completion callback. */
-struct berth_http_conn {
-    struct berth_http_server *srv;
-    struct MHD_Connection *mhd;
-    const struct berth_route *route;
-    struct berth_http_request req;
-    char *path;
-    char *body;
-    size_t body_len, body_cap;
-    bool body_too_large;
-    int spool_fd;
-    int early_status; /* an error found before the body: reply with it at the end */
-    char early_msg[256];
-    bool queued;
-};
+#include "http/internal.h"
 
 /* ---- replies ---- */
 
-static void
-add_common_headers(struct MHD_Response *resp)
+const char *
+berth_http_reason(unsigned status)
 {
-    MHD_add_response_header(resp, "Api-Version", BERTH_API_VERSION);
-    MHD_add_response_header(resp, "Ostype", "linux");
-    MHD_add_response_header(resp, "Docker-Experimental", "false");
-    MHD_add_response_header(resp, "Server", "Berth/" BERTH_ENGINE_VERSION " (linux)");
-}
-
-static void
-queue(struct berth_http_request *req, unsigned status, struct MHD_Response *resp)
-{
-    struct berth_http_conn *hc = req->conn;
-    if (!resp)
-        return;
-    add_common_headers(resp);
-    if (hc->queued) {
-        berth_debug("http: a second reply for %s %s dropped", req->method, req->path);
-    } else if (MHD_queue_response(hc->mhd, status, resp) == MHD_YES) {
-        hc->queued = true;
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "UPGRADED"; /* what dockerd says */
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Request Entity Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
     }
-    MHD_destroy_response(resp);
 }
 
 void
-berth_http_reply_text(struct berth_http_request *req, unsigned status, const char *content_type,
-                      const char *text, size_t len)
+berth_http_response_clear(struct berth_http_response *r)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-    if (resp && content_type)
-        MHD_add_response_header(resp, "Content-Type", content_type);
-    queue(req, status, resp);
+    if (r->free_cls)
+        r->free_cls(r->cls);
+    free(r->content_type);
+    berth_strv_free(r->headers);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Takes the reply's slot; false (the reply is dropped) if the handler replied already. */
+static struct berth_http_response *
+reply_slot(struct berth_http_request *req, unsigned status, const char *content_type,
+           const char *const *headers)
+{
+    struct berth_http_response *r = &req->conn->resp;
+    if (r->kind != RESP_NONE) {
+        berth_debug("http: a second reply for %s %s dropped", req->method, req->path);
+        return NULL;
+    }
+    size_t n = 0;
+    while (headers && headers[n] && headers[n + 1])
+        n += 2;
+    r->status = status;
+    r->content_type = content_type ? strdup(content_type) : NULL;
+    r->headers = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; r->headers && i < n; i++)
+        r->headers[i] = strdup(headers[i]);
+    return r;
 }
 
 void
@@ -100,28 +92,40 @@ berth_http_reply_with_headers(struct berth_http_request *req, unsigned status,
                               const char *content_type, const char *text, size_t len,
                               const char *const *headers)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    struct berth_http_response *r = copy ? reply_slot(req, status, content_type, headers) : NULL;
+    if (!r) {
+        free(copy);
         return;
-    if (content_type)
-        MHD_add_response_header(resp, "Content-Type", content_type);
-    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-        MHD_add_response_header(resp, headers[i], headers[i + 1]);
-    queue(req, status, resp);
+    }
+    r->kind = RESP_FIXED;
+    r->body = copy;
+    r->len = len;
+}
+
+void
+berth_http_reply_text(struct berth_http_request *req, unsigned status, const char *content_type,
+                      const char *text, size_t len)
+{
+    berth_http_reply_with_headers(req, status, content_type, text, len, NULL);
 }
 
 void
 berth_http_reply_json_text(struct berth_http_request *req, unsigned status, char *text,
                            size_t len)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
+    struct berth_http_response *r = reply_slot(req, status, "application/json", NULL);
+    if (!r) {
         free(text);
         return;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    queue(req, status, resp);
+    r->kind = RESP_FIXED;
+    r->body = text;
+    r->len = len;
 }
 
 void
@@ -141,22 +145,14 @@ berth_http_reply_json(struct berth_http_request *req, unsigned status, json_t *b
         text[len++] = '\n';
         text[len] = '\0';
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(text);
-        return;
-    }
     /* exactly application/json: the docker CLI shows anything else raw */
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    queue(req, status, resp);
+    berth_http_reply_json_text(req, status, text, len);
 }
 
 void
 berth_http_reply_empty(struct berth_http_request *req, unsigned status)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    queue(req, status, resp);
+    berth_http_reply_text(req, status, NULL, "", 0);
 }
 
 void
@@ -212,42 +208,7 @@ berth_http_reply_berror(struct berth_http_request *req, const struct berth_error
     berth_http_reply_error(req, status, "%s", e && e->msg ? e->msg : "internal error");
 }
 
-/* ---- streams ---- */
-
-struct stream {
-    struct berth_http_request *req;
-    berth_http_produce produce;
-    void *cls;
-    void (*free_cls)(void *);
-};
-
-static ssize_t
-stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    struct stream *s = cls;
-    for (;;) {
-        ssize_t n = s->produce(s->cls, buf, max);
-        if (n > 0)
-            return n;
-        if (n < 0)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        /* nothing yet: MHD would retry at once, so wait a little here */
-        if (berth_http_peer_closed(s->req))
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static void
-stream_free(void *cls)
-{
-    struct stream *s = cls;
-    if (s->free_cls)
-        s->free_cls(s->cls);
-    free(s);
-}
+/* ---- streams and hijacks ---- */
 
 void
 berth_http_reply_stream(struct berth_http_request *req, unsigned status, const char *content_type,
@@ -262,64 +223,31 @@ berth_http_reply_stream_with_headers(struct berth_http_request *req, unsigned st
                                      berth_http_produce produce, void *cls,
                                      void (*free_cls)(void *cls))
 {
-    struct stream *s = calloc(1, sizeof(*s));
-    if (!s) {
+    struct berth_http_response *r = reply_slot(req, status, content_type, headers);
+    if (!r) {
         if (free_cls)
             free_cls(cls);
-        berth_http_reply_error(req, 500, "out of memory");
         return;
     }
-    *s = (struct stream){.req = req, .produce = produce, .cls = cls, .free_cls = free_cls};
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
-                                                                  stream_reader, s, stream_free);
-    if (!resp) {
-        stream_free(s);
-        berth_http_reply_error(req, 500, "out of memory");
-        return;
-    }
-    if (content_type)
-        MHD_add_response_header(resp, "Content-Type", content_type);
-    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-        MHD_add_response_header(resp, headers[i], headers[i + 1]);
-    queue(req, status, resp);
+    r->kind = RESP_STREAM;
+    r->produce = produce;
+    r->cls = cls;
+    r->free_cls = free_cls;
 }
 
-/* ---- hijacked connections ---- */
-
-struct hijack {
-    struct berth_http_server *srv;
-    berth_http_hijack_run run;
-    void *cls;
-    void (*free_cls)(void *cls);
-    struct MHD_UpgradeResponseHandle *urh;
-    int fd;
-    char *extra;
-    size_t extra_len;
-    int pair_fd; /* the fallback without Upgrade: the stream reads the other end */
-};
-
-static void
-hijack_free(struct hijack *h)
-{
-    if (h->free_cls)
-        h->free_cls(h->cls);
-    free(h->extra);
-    free(h);
-}
-
-static bool
-hijack_track(struct berth_http_server *srv, int fd)
+bool
+berth_http_hijack_track(struct berth_http_server *srv, int fd)
 {
     pthread_mutex_lock(&srv->hijack_lock);
-    bool ok = !atomic_load(&srv->stopping) && srv->n_hijacks < BERTH_ARRAY_SIZE(srv->hijack_fds);
+    bool ok = !atomic_load(&srv->stopping) && srv->n_hijacks < BERTH_HTTP_MAX_HIJACKS;
     if (ok)
         srv->hijack_fds[srv->n_hijacks++] = fd;
     pthread_mutex_unlock(&srv->hijack_lock);
     return ok;
 }
 
-static void
-hijack_untrack(struct berth_http_server *srv, int fd)
+void
+berth_http_hijack_untrack(struct berth_http_server *srv, int fd)
 {
     pthread_mutex_lock(&srv->hijack_lock);
     for (size_t i = 0; i < srv->n_hijacks; i++) {
@@ -349,66 +277,37 @@ hijacks_end(struct berth_http_server *srv)
     pthread_mutex_unlock(&srv->hijack_lock);
 }
 
+/* Without Upgrade, run() writes into a socketpair whose other end feeds a plain stream. */
+struct pair_session {
+    struct berth_http_server *srv;
+    berth_http_hijack_run run;
+    void *cls;
+    void (*free_cls)(void *cls);
+    int run_fd, read_fd;
+};
+
 static void *
-hijack_thread(void *arg)
+pair_thread(void *arg)
 {
-    struct hijack *h = arg;
-    h->run(h->cls, h->fd, h->extra, h->extra_len);
-    hijack_untrack(h->srv, h->fd);
-    if (h->urh)
-        MHD_upgrade_action(h->urh, MHD_UPGRADE_ACTION_CLOSE);
-    else
-        close(h->fd);
-    hijack_free(h);
+    struct pair_session *s = arg;
+    s->run(s->cls, s->run_fd, NULL, 0);
+    berth_http_hijack_untrack(s->srv, s->run_fd);
+    close(s->run_fd);
+    if (s->free_cls)
+        s->free_cls(s->cls);
+    free(s);
     return NULL;
 }
 
-static bool
-hijack_spawn(struct hijack *h)
-{
-    if (!hijack_track(h->srv, h->fd))
-        return false;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t t;
-    int r = pthread_create(&t, &attr, hijack_thread, h);
-    pthread_attr_destroy(&attr);
-    if (r != 0) {
-        hijack_untrack(h->srv, h->fd);
-        return false;
-    }
-    return true;
-}
-
-static void
-upgrade_cb(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
-           size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-    (void)c, (void)con_cls;
-    struct hijack *h = cls;
-    h->urh = urh;
-    h->fd = sock;
-    if (extra_in_size) {
-        h->extra = malloc(extra_in_size);
-        if (h->extra) {
-            memcpy(h->extra, extra_in, extra_in_size);
-            h->extra_len = extra_in_size;
-        }
-    }
-    /* the handler must return for MHD to start forwarding (TLS): the session runs elsewhere */
-    if (!hijack_spawn(h)) {
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        hijack_free(h);
-    }
-}
+struct pair_reader {
+    int fd;
+};
 
 static ssize_t
-hijack_pair_produce(void *cls, char *buf, size_t max)
+pair_produce(void *cls, char *buf, size_t max)
 {
-    struct hijack *h = cls;
-    ssize_t n = read(h->pair_fd, buf, max);
+    struct pair_reader *p = cls;
+    ssize_t n = read(p->fd, buf, max);
     if (n > 0)
         return n;
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -417,77 +316,73 @@ hijack_pair_produce(void *cls, char *buf, size_t max)
 }
 
 static void
-hijack_pair_free(void *cls)
+pair_reader_free(void *cls)
 {
-    struct hijack *h = cls;
-    close(h->pair_fd);
-    free(h);
+    struct pair_reader *p = cls;
+    close(p->fd);
+    free(p);
 }
 
 void
 berth_http_reply_hijack(struct berth_http_request *req, const char *content_type,
                         berth_http_hijack_run run, void *cls, void (*free_cls)(void *cls))
 {
-    struct hijack *h = calloc(1, sizeof(*h));
-    if (!h) {
-        if (free_cls)
-            free_cls(cls);
-        berth_http_reply_error(req, 500, "out of memory");
-        return;
-    }
-    *h = (struct hijack){.srv = req->conn->srv,
-                         .run = run,
-                         .cls = cls,
-                         .free_cls = free_cls,
-                         .fd = -1,
-                         .pair_fd = -1};
+    struct berth_http_conn *c = req->conn;
     const char *upgrade = berth_http_header(req, "Upgrade");
     if (upgrade && *upgrade) {
-        struct MHD_Response *resp = MHD_create_response_for_upgrade(upgrade_cb, h);
-        if (!resp) {
-            hijack_free(h);
-            berth_http_reply_error(req, 500, "cannot upgrade the connection");
+        if (!c->parser.upgrade) { /* no Connection: Upgrade */
+            if (free_cls)
+                free_cls(cls);
+            berth_http_reply_error(req, 400, "cannot upgrade the connection");
             return;
         }
-        MHD_add_response_header(resp, "Upgrade", "tcp");
-        if (content_type)
-            MHD_add_response_header(resp, "Content-Type", content_type);
-        struct berth_http_conn *hc = req->conn;
-        queue(req, 101, resp);
-        if (!hc->queued) {
-            /* MHD refused the upgrade (e.g. no Connection: Upgrade): nothing will call us */
-            hijack_free(h);
-            berth_http_reply_error(req, 400, "cannot upgrade the connection");
+        struct berth_http_response *r = reply_slot(req, 101, content_type, NULL);
+        if (!r) {
+            if (free_cls)
+                free_cls(cls);
+            return;
         }
+        r->kind = RESP_HIJACK;
+        r->run = run;
+        r->cls = cls;
+        r->free_cls = free_cls;
         return;
     }
-    /* no Upgrade: run writes into a socketpair whose other end feeds a plain stream */
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-        hijack_free(h);
+        if (free_cls)
+            free_cls(cls);
         berth_http_reply_error(req, 500, "socketpair: %s", strerror(errno));
         return;
     }
     shutdown(sp[1], SHUT_WR); /* no input: run reads EOF at once */
-    struct hijack *reader = calloc(1, sizeof(*reader));
-    if (!reader) {
-        close(sp[0]), close(sp[1]);
-        hijack_free(h);
-        berth_http_reply_error(req, 500, "out of memory");
-        return;
+    struct pair_session *s = calloc(1, sizeof(*s));
+    struct pair_reader *p = calloc(1, sizeof(*p));
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool started = false;
+    if (s && p && berth_http_hijack_track(c->srv, sp[0])) {
+        *s = (struct pair_session){c->srv, run, cls, free_cls, sp[0], sp[1]};
+        p->fd = sp[1];
+        started = pthread_create(&t, &attr, pair_thread, s) == 0;
+        if (!started)
+            berth_http_hijack_untrack(c->srv, sp[0]);
     }
-    reader->pair_fd = sp[1];
-    h->fd = sp[0];
-    if (!hijack_spawn(h)) {
-        close(sp[0]);
-        hijack_free(h);
-        hijack_pair_free(reader);
+    pthread_attr_destroy(&attr);
+    if (!started) {
+        close(sp[0]), close(sp[1]);
+        free(s);
+        free(p);
+        if (free_cls)
+            free_cls(cls);
         berth_http_reply_error(req, 503, "the daemon is shutting down");
         return;
     }
     berth_http_reply_stream(req, 200,
                             content_type ? content_type : "application/vnd.docker.raw-stream",
-                            hijack_pair_produce, reader, hijack_pair_free);
+                            pair_produce, p, pair_reader_free);
 }
 
 bool
@@ -499,11 +394,7 @@ berth_http_client_gone(struct berth_http_request *req)
 bool
 berth_http_peer_closed(struct berth_http_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci)
-        return false;
-    struct pollfd p = {.fd = ci->connect_fd, .events = POLLRDHUP};
+    struct pollfd p = {.fd = req->conn->fd, .events = POLLRDHUP};
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
@@ -521,42 +412,86 @@ berth_http_stopping(const struct berth_http_server *srv)
 
 /* ---- request data ---- */
 
+static int
+hex_value(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* %XX decoded in place (and '+' as a space in a query, as Go's ParseQuery does). */
+static void
+url_decode(char *s, bool plus_space)
+{
+    char *out = s;
+    for (char *p = s; *p; p++) {
+        int hi, lo;
+        if (*p == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0) {
+            *out++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *out++ = plus_space && *p == '+' ? ' ' : *p;
+        }
+    }
+    *out = '\0';
+}
+
+static void
+parse_query(struct berth_http_conn *c, const char *q)
+{
+    size_t n = 1;
+    for (const char *p = q; *p; p++)
+        n += *p == '&';
+    c->query = calloc(n, sizeof(*c->query));
+    if (!c->query)
+        return;
+    const char *p = q;
+    while (*p) {
+        size_t len = strcspn(p, "&");
+        if (len) {
+            char *kv = strndup(p, len);
+            if (!kv)
+                break;
+            char *eq = strchr(kv, '=');
+            char *value = strdup(eq ? eq + 1 : "");
+            if (eq)
+                *eq = '\0';
+            if (!value) {
+                free(kv);
+                break;
+            }
+            url_decode(kv, true);
+            url_decode(value, true);
+            c->query[c->n_query++] = (struct query_arg){kv, value};
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+}
+
 const char *
 berth_http_query(struct berth_http_request *req, const char *key)
 {
-    return MHD_lookup_connection_value(req->conn->mhd, MHD_GET_ARGUMENT_KIND, key);
-}
-
-struct collect {
-    const char *key;
-    const char **values;
-    size_t n;
-};
-
-static enum MHD_Result
-collect_values(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    (void)kind;
-    struct collect *c = cls;
-    if (strcmp(key, c->key) != 0)
-        return MHD_YES;
-    const char **nv = realloc(c->values, (c->n + 2) * sizeof(char *));
-    if (!nv)
-        return MHD_NO;
-    c->values = nv;
-    nv[c->n++] = value ? value : "";
-    nv[c->n] = NULL;
-    return MHD_YES;
+    struct berth_http_conn *c = req->conn;
+    for (size_t i = 0; i < c->n_query; i++)
+        if (!strcmp(c->query[i].key, key))
+            return c->query[i].value;
+    return NULL;
 }
 
 const char **
 berth_http_query_all(struct berth_http_request *req, const char *key)
 {
-    struct collect c = {.key = key};
-    MHD_get_connection_values(req->conn->mhd, MHD_GET_ARGUMENT_KIND, collect_values, &c);
-    if (!c.values)
-        c.values = calloc(1, sizeof(char *));
-    return c.values;
+    struct berth_http_conn *c = req->conn;
+    const char **v = calloc(c->n_query + 1, sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; v && i < c->n_query; i++)
+        if (!strcmp(c->query[i].key, key))
+            v[n++] = c->query[i].value;
+    return v;
 }
 
 bool
@@ -574,7 +509,11 @@ berth_http_query_bool(struct berth_http_request *req, const char *key, bool def)
 const char *
 berth_http_header(struct berth_http_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn->mhd, MHD_HEADER_KIND, name);
+    struct berth_http_conn *c = req->conn;
+    for (size_t i = 0; i < c->n_headers; i++)
+        if (!strcasecmp(c->headers[i].key, name))
+            return c->headers[i].value;
+    return NULL;
 }
 
 bool
@@ -647,169 +586,187 @@ match(struct berth_http_server *srv, const char *method, const char *path, char 
 }
 
 static void
-set_early(struct berth_http_conn *hc, int status, const char *fmt, ...)
+set_early(struct berth_http_conn *c, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(hc->early_msg, sizeof(hc->early_msg), fmt, ap);
+    vsnprintf(c->early_msg, sizeof(c->early_msg), fmt, ap);
     va_end(ap);
-    hc->early_status = status;
+    c->early_status = status;
 }
 
-static bool client_verified(struct MHD_Connection *c, bool *is_tls);
-
-static struct berth_http_conn *
-start_request(struct berth_http_server *srv, struct MHD_Connection *c, const char *url,
-              const char *method)
+/* Mutual TLS: a connection over TLS must present a certificate the CA signed. */
+static bool
+client_verified(struct berth_http_conn *c)
 {
-    struct berth_http_conn *hc = calloc(1, sizeof(*hc));
-    if (!hc)
-        return NULL;
-    atomic_fetch_add(&srv->active, 1);
-    hc->srv = srv;
-    hc->mhd = c;
-    hc->spool_fd = -1;
-    hc->req.conn = hc;
-    hc->req.body_fd = -1;
-    hc->req.app = srv->app;
-    hc->req.method = method;
+    if (!c->ssl)
+        return true;
+    X509 *peer = SSL_get1_peer_certificate(c->ssl);
+    bool ok = peer && SSL_get_verify_result(c->ssl) == X509_V_OK;
+    X509_free(peer);
+    return ok;
+}
+
+void
+berth_http_request_begin(struct berth_http_conn *c)
+{
+    struct berth_http_server *srv = c->srv;
+    pthread_mutex_lock(&srv->lock);
+    srv->active++;
+    c->counted = true;
+    pthread_mutex_unlock(&srv->lock);
+    c->req.conn = c;
+    c->req.body_fd = -1;
+    c->req.app = srv->app;
+    c->req.method = c->method;
+    char *url = c->url ? c->url : "/";
+    char *qmark = strchr(url, '?');
+    if (qmark) {
+        *qmark = '\0';
+        parse_query(c, qmark + 1);
+    }
+    url_decode(url, false);
     int major, minor;
     bool bad;
     const char *rest = strip_version(url, &major, &minor, &bad);
-    hc->path = strdup(rest);
-    hc->req.path = hc->path ? hc->path : "/";
-    hc->req.api_major = major;
-    hc->req.api_minor = minor;
-    bool is_tls;
-    if (!client_verified(c, &is_tls)) {
-        set_early(hc, 403, "a client certificate signed by the daemon's CA is required");
-        return hc;
+    c->path = strdup(rest);
+    c->req.path = c->path ? c->path : "/";
+    c->req.api_major = major;
+    c->req.api_minor = minor;
+    if (!client_verified(c)) {
+        set_early(c, 403, "a client certificate signed by the daemon's CA is required");
+        return;
     }
     if (bad) {
-        set_early(hc, 400, "malformed API version in %s", url);
-        return hc;
+        set_early(c, 400, "malformed API version in %s", url);
+        return;
     }
     if (major > BERTH_API_VERSION_MAX_MAJOR ||
         (major == BERTH_API_VERSION_MAX_MAJOR && minor > BERTH_API_VERSION_MAX_MINOR)) {
-        set_early(hc, 400, "client version %d.%d is too new. Maximum supported API version is %s",
+        set_early(c, 400, "client version %d.%d is too new. Maximum supported API version is %s",
                   major, minor, BERTH_API_VERSION);
-        return hc;
+        return;
     }
     if (major < 1 || (major == 1 && minor < 24)) {
-        set_early(hc, 400,
+        set_early(c, 400,
                   "client version %d.%d is too old. Minimum supported API version is %s, please "
                   "upgrade your client to a newer version",
                   major, minor, BERTH_API_MIN_VERSION);
-        return hc;
+        return;
     }
     bool known;
-    hc->route = match(srv, method, hc->req.path, &hc->req.param, &known);
-    if (!hc->route) {
-        if (!strcmp(method, "OPTIONS"))
-            set_early(hc, 200, "");
+    c->route = match(srv, c->method, c->req.path, &c->req.param, &known);
+    if (!c->route) {
+        if (!strcmp(c->method, "OPTIONS"))
+            set_early(c, 200, "");
         else
-            set_early(hc, 404, "page not found");
-        return hc;
+            set_early(c, 404, "page not found");
+        return;
     }
-    if (hc->route->body == BERTH_BODY_SPOOL) {
-        hc->spool_fd = open(srv->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (hc->spool_fd < 0)
-            set_early(hc, 500, "cannot spool the request body in %s: %s", srv->spool_dir,
+    if (c->route->body == BERTH_BODY_SPOOL) {
+        c->spool_fd = open(srv->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (c->spool_fd < 0)
+            set_early(c, 500, "cannot spool the request body in %s: %s", srv->spool_dir,
                       strerror(errno));
     }
-    return hc;
 }
 
-static void
-take_body(struct berth_http_conn *hc, const char *data, size_t len)
+void
+berth_http_take_body(struct berth_http_conn *c, const char *data, size_t len)
 {
-    if (hc->early_status || !hc->route || hc->route->body == BERTH_BODY_NONE)
+    if (c->early_status || !c->route || c->route->body == BERTH_BODY_NONE)
         return;
-    if (hc->route->body == BERTH_BODY_SPOOL) {
-        if (berth_write_all(hc->spool_fd, data, len) < 0)
-            set_early(hc, 500, "cannot spool the request body: %s", strerror(errno));
-        return;
-    }
-    if (hc->body_len + len > BERTH_HTTP_MAX_JSON_BODY) {
-        hc->body_too_large = true;
+    if (c->route->body == BERTH_BODY_SPOOL) {
+        if (berth_write_all(c->spool_fd, data, len) < 0)
+            set_early(c, 500, "cannot spool the request body: %s", strerror(errno));
         return;
     }
-    if (hc->body_len + len + 1 > hc->body_cap) {
-        size_t ncap = hc->body_cap ? hc->body_cap : 4096;
-        while (ncap < hc->body_len + len + 1)
+    if (c->body_too_large || c->body_len + len > BERTH_HTTP_MAX_JSON_BODY) {
+        c->body_too_large = true;
+        return;
+    }
+    if (c->body_len + len + 1 > c->body_cap) {
+        size_t ncap = c->body_cap ? c->body_cap : 4096;
+        while (ncap < c->body_len + len + 1)
             ncap *= 2;
-        char *nb = realloc(hc->body, ncap);
+        char *nb = realloc(c->body, ncap);
         if (!nb) {
-            set_early(hc, 500, "out of memory");
+            set_early(c, 500, "out of memory");
             return;
         }
-        hc->body = nb;
-        hc->body_cap = ncap;
+        c->body = nb;
+        c->body_cap = ncap;
     }
-    memcpy(hc->body + hc->body_len, data, len);
-    hc->body_len += len;
-    hc->body[hc->body_len] = '\0';
+    memcpy(c->body + c->body_len, data, len);
+    c->body_len += len;
+    c->body[c->body_len] = '\0';
 }
 
-static enum MHD_Result
-access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-          const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+void
+berth_http_request_run(struct berth_http_conn *c)
 {
-    (void)version;
-    struct berth_http_server *srv = cls;
-    struct berth_http_conn *hc = *con_cls;
-    if (!hc) {
-        hc = start_request(srv, c, url, method);
-        if (!hc)
-            return MHD_NO;
-        *con_cls = hc;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        take_body(hc, upload_data, *upload_size);
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    struct berth_http_request *req = &hc->req;
-    if (hc->early_status) {
-        if (hc->early_status == 200)
+    struct berth_http_request *req = &c->req;
+    if (c->early_status) {
+        if (c->early_status == 200)
             berth_http_reply_empty(req, 200);
         else
-            berth_http_reply_error(req, (unsigned)hc->early_status, "%s", hc->early_msg);
-    } else if (hc->body_too_large) {
+            berth_http_reply_error(req, (unsigned)c->early_status, "%s", c->early_msg);
+    } else if (c->body_too_large) {
         berth_http_reply_error(req, 413, "request body larger than %u bytes",
                                BERTH_HTTP_MAX_JSON_BODY);
     } else {
-        if (hc->route->body == BERTH_BODY_JSON) {
-            req->body = hc->body ? hc->body : "";
-            req->body_len = hc->body_len;
-        } else if (hc->route->body == BERTH_BODY_SPOOL) {
-            lseek(hc->spool_fd, 0, SEEK_SET);
-            req->body_fd = hc->spool_fd;
+        if (c->route->body == BERTH_BODY_JSON) {
+            req->body = c->body ? c->body : "";
+            req->body_len = c->body_len;
+        } else if (c->route->body == BERTH_BODY_SPOOL) {
+            lseek(c->spool_fd, 0, SEEK_SET);
+            req->body_fd = c->spool_fd;
         }
-        hc->route->handler(req);
+        c->route->handler(req);
     }
-    if (!hc->queued)
-        berth_http_reply_error(req, 500, "no reply to %s %s", method, req->path);
-    return MHD_YES;
+    if (c->resp.kind == RESP_NONE)
+        berth_http_reply_error(req, 500, "no reply to %s %s", c->method, req->path);
 }
 
-static void
-completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
-             enum MHD_RequestTerminationCode toe)
+void
+berth_http_request_end(struct berth_http_conn *c)
 {
-    (void)cls, (void)c, (void)toe;
-    struct berth_http_conn *hc = *con_cls;
-    if (!hc)
-        return;
-    atomic_fetch_sub(&hc->srv->active, 1);
-    free(hc->path);
-    free(hc->req.param);
-    free(hc->body);
-    if (hc->spool_fd >= 0)
-        close(hc->spool_fd);
-    free(hc);
-    *con_cls = NULL;
+    berth_http_response_clear(&c->resp);
+    for (size_t i = 0; i < c->n_headers; i++) {
+        free(c->headers[i].key);
+        free(c->headers[i].value);
+    }
+    for (size_t i = 0; i < c->n_query; i++) {
+        free(c->query[i].key);
+        free(c->query[i].value);
+    }
+    free(c->headers);
+    free(c->query);
+    free(c->url);
+    free(c->hname);
+    free(c->hvalue);
+    free(c->path);
+    free(c->req.param);
+    free(c->body);
+    if (c->spool_fd >= 0)
+        close(c->spool_fd);
+    if (c->counted) {
+        pthread_mutex_lock(&c->srv->lock);
+        c->srv->active--;
+        pthread_cond_broadcast(&c->srv->changed);
+        pthread_mutex_unlock(&c->srv->lock);
+    }
+    c->headers = NULL;
+    c->query = NULL;
+    c->url = c->hname = c->hvalue = c->path = c->body = NULL;
+    c->n_headers = c->n_query = c->url_len = c->hname_len = c->hvalue_len = c->head_size = 0;
+    c->body_len = c->body_cap = 0;
+    c->headers_done = c->message_done = c->bad_head = c->body_too_large = c->counted = false;
+    c->spool_fd = -1;
+    c->early_status = 0;
+    c->route = NULL;
+    memset(&c->req, 0, sizeof(c->req));
+    c->req.body_fd = -1;
 }
 
 /* ---- server ---- */
@@ -827,31 +784,11 @@ berth_http_server_new(const struct berth_route *routes, size_t n_routes, void *a
     srv->app = app;
     srv->spool_dir = strdup(spool_dir);
     atomic_init(&srv->stopping, false);
-    atomic_init(&srv->active, 0);
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->changed, NULL);
     pthread_mutex_init(&srv->hijack_lock, NULL);
     pthread_cond_init(&srv->hijack_done, NULL);
     *ret = srv;
-    return 0;
-}
-
-static int
-start_daemon(struct berth_http_server *srv, int fd, struct berth_error **err)
-{
-    if (srv->n_daemons == MAX_LISTENERS) {
-        close(fd);
-        return berth_error_setq(err, EMFILE, "too many listeners");
-    }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_ITC | MHD_ALLOW_UPGRADE,
-        0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
-    if (!d) {
-        close(fd);
-        return berth_error_setq(err, EIO, "cannot start the HTTP server");
-    }
-    srv->daemons[srv->n_daemons++] = d;
     return 0;
 }
 
@@ -920,7 +857,7 @@ berth_http_listen_unix(struct berth_http_server *srv, const char *path, mode_t m
         close(fd);
         return berth_error_set(err, e, "listen on %s", path);
     }
-    return start_daemon(srv, fd, err);
+    return berth_http_listener_start(srv, fd, NULL, err);
 }
 
 /* "host:port", "[v6]:port" or ":port" (all addresses) to a listening TCP socket. */
@@ -965,77 +902,87 @@ listen_tcp(const char *host_port, struct berth_error **err)
     return fd;
 }
 
+/* Accepts every certificate in the handshake: whether it verified is checked per request, so
+ * that a client without one gets a 403 that says why (as before with libmicrohttpd). */
+static int
+accept_any(int preverify_ok, X509_STORE_CTX *ctx)
+{
+    (void)preverify_ok, (void)ctx;
+    return 1;
+}
+
 int
 berth_http_listen_tls(struct berth_http_server *srv, const char *host_port, const char *ca_file,
                       const char *cert_file, const char *key_file, struct berth_error **err)
 {
     if (!ca_file || !cert_file || !key_file)
         return berth_error_setq(err, EINVAL, "TLS needs a CA, a certificate and a key");
-    if (srv->n_daemons == MAX_LISTENERS)
-        return berth_error_setq(err, EMFILE, "too many listeners");
-    int r;
-    /* MHD keeps pointers to these for the daemon's lifetime */
-    char **keep = &srv->tls_mem[srv->n_daemons * 3];
-    if ((r = berth_read_file(ca_file, 1u << 20, &keep[0], NULL, err)) < 0 ||
-        (r = berth_read_file(cert_file, 1u << 20, &keep[1], NULL, err)) < 0 ||
-        (r = berth_read_file(key_file, 1u << 20, &keep[2], NULL, err)) < 0)
-        return berth_error_wrap(err, "TLS");
-    int fd = listen_tcp(host_port, err);
-    if (fd < 0)
-        return fd;
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-            MHD_USE_TLS | MHD_ALLOW_UPGRADE,
-        0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        completed_cb, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0, MHD_OPTION_HTTPS_MEM_KEY,
-        keep[2], MHD_OPTION_HTTPS_MEM_CERT, keep[1], MHD_OPTION_HTTPS_MEM_TRUST, keep[0],
-        MHD_OPTION_END);
-    if (!d) {
-        close(fd);
-        return berth_error_setq(
-            err, EINVAL, "cannot start the TLS listener on %s: check the certificate and key",
-            host_port);
+    SSL_CTX *tls = SSL_CTX_new(TLS_server_method());
+    if (!tls)
+        return berth_error_setq(err, ENOMEM, "TLS context");
+    if (SSL_CTX_use_certificate_chain_file(tls, cert_file) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls, key_file, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls) != 1 ||
+        SSL_CTX_load_verify_locations(tls, ca_file, NULL) != 1) {
+        const char *why = ERR_reason_error_string(ERR_peek_last_error());
+        ERR_clear_error();
+        SSL_CTX_free(tls);
+        return berth_error_setq(err, EINVAL,
+                                "cannot start the TLS listener on %s: check the certificate and "
+                                "key (%s)",
+                                host_port, why ? why : "unreadable");
     }
-    srv->daemons[srv->n_daemons++] = d;
-    return 0;
-}
-
-/* Mutual TLS: a connection over TLS must present a certificate the CA signed. */
-static bool
-client_verified(struct MHD_Connection *c, bool *is_tls)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    *is_tls = ci && ci->tls_session;
-    if (!*is_tls)
-        return true;
-    unsigned int status = 0;
-    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) < 0)
-        return false;
-    return status == 0;
+    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls, SSL_VERIFY_PEER, accept_any);
+    int fd = listen_tcp(host_port, err);
+    if (fd < 0) {
+        SSL_CTX_free(tls);
+        return fd;
+    }
+    return berth_http_listener_start(srv, fd, tls, err);
 }
 
 void
 berth_http_server_stop(struct berth_http_server *srv)
 {
     atomic_store(&srv->stopping, true);
-    /* stop accepting; the listening sockets may only be closed after MHD_stop_daemon */
-    int listen_fds[MAX_LISTENERS];
-    for (size_t i = 0; i < srv->n_daemons; i++)
-        listen_fds[i] = MHD_quiesce_daemon(srv->daemons[i]);
-    /* let the requests in flight finish (streams end by themselves once stopping is set), as
-     * long as dockerd's default shutdown timeout */
-    for (int waited = 0; atomic_load(&srv->active) > 0 && waited < 15000; waited += 50) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
+    /* stop accepting */
+    for (size_t i = 0; i < srv->n_listeners; i++) {
+        shutdown(srv->listeners[i].fd, SHUT_RDWR);
+        if (srv->listeners[i].running)
+            pthread_join(srv->listeners[i].thread, NULL);
+        srv->listeners[i].running = false;
+        close(srv->listeners[i].fd);
+        if (srv->listeners[i].tls)
+            SSL_CTX_free(srv->listeners[i].tls);
     }
+    srv->n_listeners = 0;
+    /* idle connections go now; requests in flight finish (streams end by themselves once
+     * stopping is set), as long as dockerd's default shutdown timeout */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 15;
+    pthread_mutex_lock(&srv->lock);
+    for (;;) {
+        for (struct berth_http_conn *c = srv->conns; c; c = c->next)
+            if (c->idle)
+                shutdown(c->fd, SHUT_RDWR);
+        if (srv->active == 0 ||
+            pthread_cond_timedwait(&srv->changed, &srv->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&srv->lock);
     hijacks_end(srv);
-    for (size_t i = 0; i < srv->n_daemons; i++) {
-        MHD_stop_daemon(srv->daemons[i]);
-        if (listen_fds[i] != MHD_INVALID_SOCKET)
-            close(listen_fds[i]);
-    }
-    srv->n_daemons = 0;
+    /* what is left (a client that keeps its connection open) is cut, and its thread waited for */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&srv->lock);
+    for (struct berth_http_conn *c = srv->conns; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
+    while (srv->n_conns > 0)
+        if (pthread_cond_timedwait(&srv->changed, &srv->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&srv->lock);
 }
 
 void
@@ -1043,11 +990,11 @@ berth_http_server_free(struct berth_http_server *srv)
 {
     if (!srv)
         return;
-    if (srv->n_daemons)
+    if (srv->n_listeners || srv->n_conns)
         berth_http_server_stop(srv);
-    for (size_t i = 0; i < MAX_LISTENERS * 3; i++)
-        free(srv->tls_mem[i]);
     free(srv->spool_dir);
+    pthread_mutex_destroy(&srv->lock);
+    pthread_cond_destroy(&srv->changed);
     pthread_mutex_destroy(&srv->hijack_lock);
     pthread_cond_destroy(&srv->hijack_done);
     free(srv);

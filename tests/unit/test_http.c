@@ -1,5 +1,6 @@
 /* The HTTP transport on a real unix socket: routing, version prefixes, bounded bodies, chunked
- * uploads and replies, HEAD, query parsing, keep-alive, error bodies. */
+ * uploads and replies, HEAD, query parsing, keep-alive, error bodies, limits on the request
+ * head, Expect: 100-continue, HTTP/1.0 streams, hijacks, and a stop with idle connections. */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -94,7 +96,41 @@ h_errno(struct berth_http_request *req)
     berth_error_free(e);
 }
 
+/* A hijack that echoes what it gets (the bytes that came with the head first), upper-cased. */
+static void
+echo_run(void *cls, int fd, const char *extra, size_t extra_len)
+{
+    (void)cls;
+    char buf[256];
+    for (size_t i = 0; i < extra_len && i < sizeof(buf); i++)
+        buf[i] = (char)(extra[i] >= 'a' && extra[i] <= 'z' ? extra[i] - 32 : extra[i]);
+    if (extra_len)
+        (void)berth_write_all(fd, buf, extra_len < sizeof(buf) ? extra_len : sizeof(buf));
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++)
+            buf[i] = (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
+        (void)berth_write_all(fd, buf, (size_t)n);
+    }
+}
+
+static void
+h_hijack(struct berth_http_request *req)
+{
+    berth_http_reply_hijack(req, "application/vnd.docker.raw-stream", echo_run, NULL, NULL);
+}
+
+static void
+h_query_one(struct berth_http_request *req)
+{
+    const char *v = berth_http_query(req, "v"), *flag = berth_http_query(req, "flag");
+    berth_http_reply_json(req, 200,
+                          json_pack("{s:s?,s:s?}", "v", v, "flag", flag));
+}
+
 static const struct berth_route routes[] = {
+    {"POST", "/hijack", NULL, false, BERTH_BODY_NONE, h_hijack},
+    {"GET", "/query1", NULL, false, BERTH_BODY_NONE, h_query_one},
     {"GET", "/things/", "/json", true, BERTH_BODY_NONE, h_echo_param},
     {"DELETE", "/things/", NULL, true, BERTH_BODY_NONE, h_errno},
     {"POST", "/json", NULL, false, BERTH_BODY_JSON, h_json_body},
@@ -267,7 +303,65 @@ main(void)
     _cleanup_free_ char *u = get("/things/alive/json");
     check(strstr(u, "\"param\":\"alive\""), "garbage on a connection does not hurt the server");
 
+    _cleanup_free_ char *v1 = get("/query1?v=a+b%2Bc%20d&flag");
+    check(strstr(v1, "\"v\":\"a b+c d\"") && strstr(v1, "\"flag\":\"\""),
+          "query values: + is a space and %%XX decoded (as Go), a key alone is empty");
+
+    /* a request head past the bound: 431, and the server goes on */
+    size_t hsize = 100u << 10;
+    char *hh = malloc(hsize + 256);
+    int hn = snprintf(hh, 256, "GET /things/x/json HTTP/1.1\r\nHost: d\r\nX-Big: ");
+    memset(hh + hn, 'a', hsize);
+    memcpy(hh + hn + hsize, "\r\n\r\n", 5);
+    _cleanup_free_ char *w = roundtrip(hh, (size_t)hn + hsize + 4);
+    check(strstr(w, "HTTP/1.1 431") == w, "a 100 KiB header: 431");
+    free(hh);
+
+    static const char expect[] =
+        "POST /json HTTP/1.1\r\nHost: d\r\nConnection: close\r\nExpect: 100-continue\r\n"
+        "Content-Length: 7\r\n\r\n{\"a\":2}";
+    _cleanup_free_ char *x = roundtrip(expect, sizeof(expect) - 1);
+    check(strstr(x, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200") == x &&
+              strstr(x, "\"got\":{\"a\":2}"),
+          "Expect: 100-continue gets its interim answer, then the reply");
+
+    static const char old_stream[] = "GET /stream HTTP/1.0\r\nHost: d\r\n\r\n";
+    _cleanup_free_ char *y = roundtrip(old_stream, sizeof(old_stream) - 1);
+    check(strstr(y, "HTTP/1.1 200") == y && !strstr(y, "chunked") &&
+              !strcmp(body_of(y), "{\"n\":1}\r\n{\"n\":2}\r\n{\"n\":3}\r\n"),
+          "an HTTP/1.0 client gets the stream unchunked, ended by the close");
+
+    static const char head_stream[] = "HEAD /stream HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
+    _cleanup_free_ char *z = roundtrip(head_stream, sizeof(head_stream) - 1);
+    check(strstr(z, "HTTP/1.1 200") == z && !*body_of(z), "HEAD of a stream: no body");
+
+    static const char up[] = "POST /hijack HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\n"
+                             "Upgrade: tcp\r\n\r\nearly bytes ";
+    _cleanup_free_ char *hj = roundtrip(up, sizeof(up) - 1);
+    check(strstr(hj, "HTTP/1.1 101 UPGRADED\r\n") == hj && strstr(hj, "Upgrade: tcp\r\n") &&
+              !strcmp(body_of(hj), "EARLY BYTES "),
+          "a hijack: 101, then the raw connection (what came with the head included)");
+    static const char up_bad[] = "POST /hijack HTTP/1.1\r\nHost: d\r\nConnection: close\r\n"
+                                 "Upgrade: tcp\r\n\r\n";
+    _cleanup_free_ char *hb = roundtrip(up_bad, sizeof(up_bad) - 1);
+    check(strstr(hb, "HTTP/1.1 400") == hb, "Upgrade without Connection: Upgrade: 400");
+    static const char no_up[] = "POST /hijack HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
+    _cleanup_free_ char *hn2 = roundtrip(no_up, sizeof(no_up) - 1);
+    check(strstr(hn2, "HTTP/1.1 200") == hn2 && strstr(hn2, "raw-stream"),
+          "a hijack without Upgrade: a 200 stream of what run() writes");
+
+    /* an idle keep-alive connection does not hold the stop up */
+    int idle = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un ia = {.sun_family = AF_UNIX};
+    memcpy(ia.sun_path, sock_path, strlen(sock_path) + 1);
+    check(idle >= 0 && connect(idle, (struct sockaddr *)&ia, sizeof(ia)) == 0,
+          "an idle connection is open");
+    time_t t0 = time(NULL);
     berth_http_server_stop(srv);
+    check(time(NULL) - t0 < 3, "stop closes idle connections at once");
+    char one;
+    check(read(idle, &one, 1) == 0, "the idle connection sees the close");
+    close(idle);
     berth_http_server_free(srv);
     check(access(sock_path, F_OK) == 0 || errno == ENOENT, "server stopped");
     unlink(sock_path);
