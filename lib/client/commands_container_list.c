@@ -95,8 +95,8 @@ image_cache_clear(struct image_cache *ic)
 
 /* A row's fields, in the order docker's MarshalJSON sorts them (bit i: ps_fields[i]). */
 static const char *const ps_fields[] = {
-    "Command", "CreatedAt", "ID",       "Image", "Labels",     "LocalVolumes", "Mounts", "Names",
-    "Networks", "Platform", "Ports",    "RunningFor", "Size",  "State",        "Status"};
+    "Command",  "CreatedAt", "ID",    "Image",      "Labels", "LocalVolumes", "Mounts", "Names",
+    "Networks", "Platform",  "Ports", "RunningFor", "Size",   "State",        "Status"};
 enum {
     PS_CREATED_AT = 1u << 1,
     PS_LABELS = 1u << 4,
@@ -212,7 +212,8 @@ ps_row(const struct berth_ps_entry *c, bool trunc, unsigned need, struct image_c
     }
     /* Command */
     _cleanup_strbuf_ struct berth_strbuf cmd = {0};
-    _cleanup_free_ char *cut = trunc ? berth_ellipsis(str(c->command), 20) : strdup(str(c->command));
+    _cleanup_free_ char *cut =
+        trunc ? berth_ellipsis(str(c->command), 20) : strdup(str(c->command));
     go_quote(cut ? cut : "", &cmd);
     /* Labels, sorted k=v */
     size_t k = 0;

@@ -98,8 +98,7 @@ berth_cleanup_start(struct berth_containers *cs, struct berth_error **err)
 }
 
 void
-berth_cleanup_queue(struct berth_containers *cs, const struct berth_container *c,
-                    int monitor_pidfd)
+berth_cleanup_queue(struct berth_containers *cs, const struct berth_container *c, int monitor_pidfd)
 {
     struct berth_cleanup_job *j = calloc(1, sizeof(*j));
     if (j) {

@@ -63,11 +63,11 @@ struct berth_container {
     int monitor_pidfd;     /* until the monitor has exited (after its runtime delete) */
     int monitor_sync_fd;   /* until the monitor said "exited" */
     bool awaiting_exit;    /* a process runs under the monitor: its exit is not recorded */
-    bool busy;                           /* a start/stop/remove in progress: others wait */
-    bool removed;                        /* gone from the table; freed when refs drop */
-    int refs;                            /* holders outside the lock */
-    int64_t restart_at_ns;               /* a scheduled restart (policy back-off), 0 none */
-    uint64_t exit_seq;                   /* bumps at every exit: wait next-exit */
+    bool busy;             /* a start/stop/remove in progress: others wait */
+    bool removed;          /* gone from the table; freed when refs drop */
+    int refs;              /* holders outside the lock */
+    int64_t restart_at_ns; /* a scheduled restart (policy back-off), 0 none */
+    uint64_t exit_seq;     /* bumps at every exit: wait next-exit */
     struct berth_attach_waiter *waiters; /* attach sessions waiting for the next start */
     /* the list entry's parts that only Config and HostConfig give, as JSON text, made by the
      * first list: Command..Labels, and HostConfig..Mounts (dropped when they change) */

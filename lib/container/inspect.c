@@ -197,14 +197,30 @@ put_json_string(FILE *f, const char *s)
         if (!ch)
             break;
         switch (ch) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default: fprintf(f, "\\u%04X", ch); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\b':
+            fputs("\\b", f);
+            break;
+        case '\f':
+            fputs("\\f", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        default:
+            fprintf(f, "\\u%04X", ch);
+            break;
         }
         run = (const char *)p + 1;
     }
@@ -259,8 +275,8 @@ make_list_parts(struct berth_container *c)
         return;
     fputs(",\"Command\":", f);
     put_command(f, c);
-    fprintf(f, ",\"Created\":%lld,\"Ports\":[],\"Labels\":",
-            (long long)(c->created_ns / 1000000000LL));
+    fprintf(
+        f, ",\"Created\":%lld,\"Ports\":[],\"Labels\":", (long long)(c->created_ns / 1000000000LL));
     json_t *labels = json_object_get(c->config, "Labels");
     if (!json_is_object(labels) || json_dumpf(labels, f, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
         fputs("{}", f);

@@ -182,8 +182,7 @@ run_due_restarts(struct berth_containers *cs)
     for (size_t i = 0; i < cs->n; i++) {
         struct berth_container *c = cs->all[i];
         /* the old monitor still deletes the runtime's state: its exit wakes us again */
-        if (c->state != BERTH_C_RESTARTING || !c->restart_at_ns || c->busy ||
-            c->monitor_pidfd >= 0)
+        if (c->state != BERTH_C_RESTARTING || !c->restart_at_ns || c->busy || c->monitor_pidfd >= 0)
             continue;
         if (c->restart_at_ns > now) {
             if (!next || c->restart_at_ns < next)

@@ -91,8 +91,8 @@ finish_header(struct berth_http_conn *c)
         return false;
     }
     if (!(c->n_headers & (c->n_headers - 1))) {
-        struct query_arg *nv = realloc(c->headers, (c->n_headers ? c->n_headers * 2 : 8) *
-                                                       sizeof(*nv));
+        struct query_arg *nv =
+            realloc(c->headers, (c->n_headers ? c->n_headers * 2 : 8) * sizeof(*nv));
         if (!nv)
             return false;
         c->headers = nv;
@@ -200,8 +200,8 @@ read_request(struct berth_http_conn *c)
             c->in_len = (size_t)n;
         }
         started = true;
-        size_t used = http_parser_execute(&c->parser, &parser_settings, c->in + c->in_off,
-                                          c->in_len);
+        size_t used =
+            http_parser_execute(&c->parser, &parser_settings, c->in + c->in_off, c->in_len);
         c->in_off += used;
         c->in_len -= used;
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
@@ -248,8 +248,9 @@ write_head(struct berth_http_conn *c, const struct berth_http_response *r, int64
     char date[64];
     http_date(date, sizeof(date));
     fprintf(f, "HTTP/1.1 %u %s\r\n", r->status, berth_http_reason(r->status));
-    fprintf(f, "Api-Version: %s\r\nDocker-Experimental: false\r\nOstype: linux\r\n"
-               "Server: Berth/%s (linux)\r\nDate: %s\r\n",
+    fprintf(f,
+            "Api-Version: %s\r\nDocker-Experimental: false\r\nOstype: linux\r\n"
+            "Server: Berth/%s (linux)\r\nDate: %s\r\n",
             BERTH_API_VERSION, BERTH_ENGINE_VERSION, date);
     if (r->content_type)
         fprintf(f, "Content-Type: %s\r\n", r->content_type);
@@ -475,6 +476,23 @@ tls_accept(struct berth_http_conn *c, SSL_CTX *tls)
     return true;
 }
 
+/* Takes c out of the server's list (stop no longer sees it). */
+static void
+conn_unlist(struct berth_http_conn *c)
+{
+    struct berth_http_server *srv = c->srv;
+    pthread_mutex_lock(&srv->lock);
+    for (struct berth_http_conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    srv->n_conns--;
+    pthread_cond_broadcast(&srv->changed);
+    pthread_mutex_unlock(&srv->lock);
+}
+
 struct conn_start {
     struct berth_http_conn *c;
     SSL_CTX *tls;
@@ -487,19 +505,9 @@ conn_thread(void *arg)
     struct berth_http_conn *c = s->c;
     SSL_CTX *tls = s->tls;
     free(s);
-    struct berth_http_server *srv = c->srv;
     if (!tls || tls_accept(c, tls))
         serve(c);
-    pthread_mutex_lock(&srv->lock);
-    for (struct berth_http_conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    srv->n_conns--;
-    pthread_cond_broadcast(&srv->changed);
-    pthread_mutex_unlock(&srv->lock);
+    conn_unlist(c);
     conn_free(c);
     return NULL;
 }
@@ -540,18 +548,8 @@ accept_one(struct berth_http_server *srv, struct berth_http_listener *l)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t t;
     if (stopping || pthread_create(&t, &attr, conn_thread, s) != 0) {
-        if (!stopping) {
-            pthread_mutex_lock(&srv->lock);
-            for (struct berth_http_conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
-                if (*pp == c) {
-                    *pp = c->next;
-                    break;
-                }
-            }
-            srv->n_conns--;
-            pthread_cond_broadcast(&srv->changed);
-            pthread_mutex_unlock(&srv->lock);
-        }
+        if (!stopping)
+            conn_unlist(c);
         free(s);
         conn_free(c);
     }

@@ -33,26 +33,31 @@
 const char *
 berth_http_reason(unsigned status)
 {
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "UPGRADED"; /* what dockerd says */
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
-    }
+    static const struct {
+        unsigned status;
+        const char *text;
+    } reasons[] = {
+        {100, "Continue"},
+        {101, "UPGRADED"}, /* what dockerd says */
+        {200, "OK"},
+        {201, "Created"},
+        {204, "No Content"},
+        {304, "Not Modified"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {409, "Conflict"},
+        {413, "Request Entity Too Large"},
+        {431, "Request Header Fields Too Large"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {503, "Service Unavailable"},
+    };
+    for (size_t i = 0; i < BERTH_ARRAY_SIZE(reasons); i++)
+        if (reasons[i].status == status)
+            return reasons[i].text;
+    return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
 }
 
 void
@@ -115,8 +120,7 @@ berth_http_reply_text(struct berth_http_request *req, unsigned status, const cha
 }
 
 void
-berth_http_reply_json_text(struct berth_http_request *req, unsigned status, char *text,
-                           size_t len)
+berth_http_reply_json_text(struct berth_http_request *req, unsigned status, char *text, size_t len)
 {
     struct berth_http_response *r = reply_slot(req, status, "application/json", NULL);
     if (!r) {

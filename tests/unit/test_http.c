@@ -124,8 +124,7 @@ static void
 h_query_one(struct berth_http_request *req)
 {
     const char *v = berth_http_query(req, "v"), *flag = berth_http_query(req, "flag");
-    berth_http_reply_json(req, 200,
-                          json_pack("{s:s?,s:s?}", "v", v, "flag", flag));
+    berth_http_reply_json(req, 200, json_pack("{s:s?,s:s?}", "v", v, "flag", flag));
 }
 
 static const struct berth_route routes[] = {
@@ -331,7 +330,8 @@ main(void)
               !strcmp(body_of(y), "{\"n\":1}\r\n{\"n\":2}\r\n{\"n\":3}\r\n"),
           "an HTTP/1.0 client gets the stream unchunked, ended by the close");
 
-    static const char head_stream[] = "HEAD /stream HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
+    static const char head_stream[] =
+        "HEAD /stream HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
     _cleanup_free_ char *z = roundtrip(head_stream, sizeof(head_stream) - 1);
     check(strstr(z, "HTTP/1.1 200") == z && !*body_of(z), "HEAD of a stream: no body");
 

@@ -48,9 +48,8 @@ check_reply(const struct berth_ps_list *l, const char *how)
     is_str(e->command, "sh -c \"echo \\u00e9\"", "%s: Command, unescaped", how);
     ok(e->created == 1700000000 && e->size_rw == 12 && e->size_root_fs == 34,
        "%s: Created, SizeRw, SizeRootFs", how);
-    ok(e->n_ports == 2 && !strcmp(e->ports[0].ip, "127.0.0.1") &&
-           e->ports[0].private_port == 80 && e->ports[0].public_port == 8080 &&
-           !strcmp(e->ports[0].type, "tcp") && !e->ports[1].ip &&
+    ok(e->n_ports == 2 && !strcmp(e->ports[0].ip, "127.0.0.1") && e->ports[0].private_port == 80 &&
+           e->ports[0].public_port == 8080 && !strcmp(e->ports[0].type, "tcp") && !e->ports[1].ip &&
            e->ports[1].private_port == 53 && e->ports[1].public_port == 0,
        "%s: Ports", how);
     ok(e->n_labels == 2 && !strcmp(e->label_keys[0], "b") && !strcmp(e->label_values[0], "2") &&
