@@ -1,6 +1,7 @@
 /* Image endpoints: list, inspect, history, tag, delete, prune, load, save, import, and the
  * offline `pull` of the default image. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -802,6 +803,9 @@ job_main(void *arg)
     pthread_mutex_unlock(&j->lock);
     job_unref(j);
     atomic_fetch_sub(&running_jobs, 1);
+    /* a load leaves freed buffers (decompression windows, layer maps) in the heap: an idle
+     * daemon gives them back */
+    malloc_trim(0);
     return NULL;
 }
 
@@ -961,6 +965,7 @@ save(struct berth_http_request *req, const char *const *names)
         return;
     }
     s->fd = fd;
+    malloc_trim(0); /* the archive's buffers, as after a load */
     for (size_t i = 0; names[i]; i++)
         berth_events_publish(d->events, "image", "save", names[i], NULL, NULL);
     berth_http_reply_stream(req, 200, "application/x-tar", file_produce, s, file_free);

@@ -205,13 +205,11 @@ finish(struct monitor *m)
     berth_log_writer_close(m->log);
     m->log = NULL;
     bool oom = mon_read_oom(m->cfg->oom_file);
-    /* berthd answers waiters on "exited"; the runtime's state (cgroups, state dir) goes after,
-     * and berthd waits for this process to end before it starts the container again */
+    /* berthd answers waiters on "exited", attached clients get their end once their output is
+     * out; the runtime's state (cgroups, state dir) goes after both (see loop), and berthd
+     * waits for this process to end before it starts the container again */
     write_exit_file(m, oom);
     sync_send(m, "exited");
-    if (m->cfg->bundle)
-        mon_runtime_delete(m);
-    sync_close(m);
     m->state = S_CLOSING;
     m->deadline_ns = berth_log_now() + CLOSE_TIMEOUT_NS;
     mon_clients_update(m);
@@ -485,6 +483,9 @@ loop(struct monitor *m)
     }
     mon_clients_close(m);
     remove_sockets(m);
+    if (m->cfg->bundle)
+        mon_runtime_delete(m);
+    sync_close(m);
     return 0;
 }
 

@@ -29,11 +29,12 @@
  *                                                wording); the monitor then exits, and writes
  *                                                no exit file
  *   monitor -> berthd  "exited"                  exit.json is written (sent only after
- *                                                "started"); the monitor then runs `runtime
- *                                                delete` and exits: berthd may answer waiters
- *                                                now, but must wait for the monitor's exit
- *                                                before it starts the container again or
- *                                                removes DIR
+ *                                                "started"); the monitor then closes the
+ *                                                attach connections (once their output is
+ *                                                out), runs `runtime delete` and exits:
+ *                                                berthd may answer waiters now, but must wait
+ *                                                for the monitor's exit before it starts the
+ *                                                container again or removes DIR
  *   The monitor closes the sync fd after "error", or after "exited" and the runtime's delete.
  *
  * Files in DIR:
@@ -43,7 +44,8 @@
  *   exit.json     written atomically once the process has exited and its output is drained:
  *                 {"ExitCode":N,"OOMKilled":bool,"FinishedAt":"RFC3339Nano","Pid":N}
  *                 (ExitCode is 128+signal when killed by a signal). In container mode the
- *                 monitor runs `runtime delete --force ID` after writing it, then exits.
+ *                 monitor runs `runtime delete --force ID` after it and after the attach
+ *                 connections are closed, then exits.
  *
  * attach.sock: a client connects and sends one line:
  *   "attach <stdin 0|1> <stdout 0|1> <stderr 0|1>\n"  the monitor answers "ok\n", then sends
