@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
 want=(build-essential pkg-config libseccomp-dev libjansson-dev libyajl-dev libcap-dev libhttp-parser-dev libcurl4-openssl-dev
-    libarchive-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev nettle-dev
+    libarchive-dev libsqlite3-dev libssl-dev liblz4-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev nettle-dev
     busybox-static jq curl)
 case "${1:-build}" in
 test) want+=(clang libclang-rt-14-dev cppcheck clang-format iproute2 procps util-linux curl zstd openssl python3-docker) ;;

@@ -356,6 +356,20 @@ main(void)
     memcpy(ia.sun_path, sock_path, strlen(sock_path) + 1);
     check(idle >= 0 && connect(idle, (struct sockaddr *)&ia, sizeof(ia)) == 0,
           "an idle connection is open");
+    /* one request first, so that the server has it (not just the kernel's backlog) */
+    static const char ka[] = "GET /things/ka/json HTTP/1.1\r\nHost: d\r\n\r\n";
+    (void)berth_write_all(idle, ka, sizeof(ka) - 1);
+    char kabuf[4096];
+    ssize_t kan = 0;
+    struct pollfd kp = {.fd = idle, .events = POLLIN};
+    while (!(kan > 0 && strstr(kabuf, "\"param\":\"ka\"")) && poll(&kp, 1, 5000) > 0) {
+        ssize_t got = read(idle, kabuf + kan, sizeof(kabuf) - 1 - (size_t)kan);
+        if (got <= 0)
+            break;
+        kan += got;
+        kabuf[kan] = '\0';
+    }
+    check(kan > 0 && strstr(kabuf, "\"param\":\"ka\""), "a keep-alive request on it");
     time_t t0 = time(NULL);
     berth_http_server_stop(srv);
     check(time(NULL) - t0 < 3, "stop closes idle connections at once");
