@@ -333,14 +333,84 @@ resolve(struct berth_store *s, const char *text, char out[72], struct berth_erro
     return r;
 }
 
+static struct berth_image *
+image_new(const char *id)
+{
+    struct berth_image *img = calloc(1, sizeof(*img));
+    if (!img)
+        return NULL;
+    snprintf(img->id, sizeof(img->id), "%s", id);
+    /* empty vectors rather than NULL, so callers can walk them */
+    if (!(img->tags = calloc(1, sizeof(char *))) || !(img->digests = calloc(1, sizeof(char *))) ||
+        !(img->diff_ids = calloc(1, sizeof(char *))) ||
+        !(img->chain_ids = calloc(1, sizeof(char *)))) {
+        berth_image_free(img);
+        return NULL;
+    }
+    return img;
+}
+
+/* A row of (created, size, parent) from column col on. */
+static int
+image_set_row(struct berth_image *img, sqlite3_stmt *st, int col, struct berth_error **err)
+{
+    img->created = sqlite3_column_int64(st, col);
+    img->size = sqlite3_column_int64(st, col + 1);
+    const char *parent = (const char *)sqlite3_column_text(st, col + 2);
+    if (parent && !(img->parent = strdup(parent)))
+        return berth_error_set(err, ENOMEM, "load image");
+    return 0;
+}
+
+static int
+image_add_tag(struct berth_image *img, const char *ref, bool is_digest, struct berth_error **err)
+{
+    if (berth_strv_push(is_digest ? &img->digests : &img->tags, ref) < 0)
+        return berth_error_set(err, ENOMEM, "load image");
+    return 0;
+}
+
+static int
+image_add_layer(struct berth_image *img, sqlite3_stmt *st, int col, struct berth_error **err)
+{
+    size_t n = 0;
+    while (img->diff_ids[n])
+        n++;
+    int64_t *sizes = realloc(img->layer_sizes, (n + 1) * sizeof(int64_t));
+    if (!sizes)
+        return berth_error_set(err, ENOMEM, "load image");
+    img->layer_sizes = sizes;
+    if (berth_strv_push(&img->diff_ids, (const char *)sqlite3_column_text(st, col)) < 0 ||
+        berth_strv_push(&img->chain_ids, (const char *)sqlite3_column_text(st, col + 1)) < 0)
+        return berth_error_set(err, ENOMEM, "load image");
+    img->layer_sizes[n] = sqlite3_column_int64(st, col + 2);
+    return 0;
+}
+
+static int
+image_read_config(struct berth_store *s, struct berth_image *img, struct berth_error **err)
+{
+    char rel[100];
+    snprintf(rel, sizeof(rel), "blobs/sha256/%s", HEX(img->id));
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = berth_read_file_at(s->root_fd, rel, CONFIG_MAX, &text, &len, err);
+    if (r < 0)
+        return r;
+    json_error_t jerr;
+    img->config = json_loadb(text, len, 0, &jerr);
+    if (!img->config)
+        return berth_error_setq(err, EIO, "image %s: config blob: %s", img->id, jerr.text);
+    return 0;
+}
+
 static int
 load_image(struct berth_store *s, const char *id, struct berth_image **ret,
            struct berth_error **err)
 {
-    struct berth_image *img = calloc(1, sizeof(*img));
+    struct berth_image *img = image_new(id);
     if (!img)
         return berth_error_set(err, ENOMEM, "load image");
-    snprintf(img->id, sizeof(img->id), "%s", id);
     int r = 0;
     {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -348,32 +418,20 @@ load_image(struct berth_store *s, const char *id, struct berth_image **ret,
                                 "SELECT created, size, parent FROM images WHERE id = ?", 1, id);
         int rc = r == 0 ? sqlite3_step(st) : SQLITE_ERROR;
         if (r == 0 && rc == SQLITE_ROW) {
-            img->created = sqlite3_column_int64(st, 0);
-            img->size = sqlite3_column_int64(st, 1);
-            const char *parent = (const char *)sqlite3_column_text(st, 2);
-            if (parent && !(img->parent = strdup(parent)))
-                r = berth_error_set(err, ENOMEM, "load image");
+            r = image_set_row(img, st, 0, err);
         } else if (r == 0) {
             r = rc == SQLITE_DONE ? berth_error_setq(err, ENOENT, "No such image: %s", id)
                                   : berth_store_db_error(s, err, "query images");
         }
     }
-    /* empty vectors rather than NULL, so callers can walk them */
-    if (r == 0 &&
-        (!(img->tags = calloc(1, sizeof(char *))) || !(img->digests = calloc(1, sizeof(char *))) ||
-         !(img->diff_ids = calloc(1, sizeof(char *))) ||
-         !(img->chain_ids = calloc(1, sizeof(char *)))))
-        r = berth_error_set(err, ENOMEM, "load image");
     if (r == 0) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = berth_store_db_prep(
             s, &st, err, "SELECT ref, is_digest FROM tags WHERE image_id = ? ORDER BY ref", 1, id);
         int rc = SQLITE_DONE;
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *t = (const char *)sqlite3_column_text(st, 0);
-            if (berth_strv_push(sqlite3_column_int(st, 1) ? &img->digests : &img->tags, t) < 0)
-                r = berth_error_set(err, ENOMEM, "load image");
-        }
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            r = image_add_tag(img, (const char *)sqlite3_column_text(st, 0),
+                              sqlite3_column_int(st, 1), err);
         if (r == 0 && rc != SQLITE_DONE)
             r = berth_store_db_error(s, err, "query tags");
     }
@@ -385,36 +443,13 @@ load_image(struct berth_store *s, const char *id, struct berth_image **ret,
             "JOIN layers l ON l.chain_id = il.chain_id WHERE il.image_id = ? ORDER BY il.idx",
             1, id);
         int rc = SQLITE_DONE;
-        size_t n = 0;
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t *sizes = realloc(img->layer_sizes, (n + 1) * sizeof(int64_t));
-            if (!sizes ||
-                berth_strv_push(&img->diff_ids, (const char *)sqlite3_column_text(st, 0)) < 0 ||
-                berth_strv_push(&img->chain_ids, (const char *)sqlite3_column_text(st, 1)) < 0) {
-                if (sizes)
-                    img->layer_sizes = sizes;
-                r = berth_error_set(err, ENOMEM, "load image");
-                break;
-            }
-            img->layer_sizes = sizes;
-            img->layer_sizes[n++] = sqlite3_column_int64(st, 2);
-        }
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            r = image_add_layer(img, st, 0, err);
         if (r == 0 && rc != SQLITE_DONE)
             r = berth_store_db_error(s, err, "query layers");
     }
-    if (r == 0) {
-        char rel[100];
-        snprintf(rel, sizeof(rel), "blobs/sha256/%s", HEX(id));
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        r = berth_read_file_at(s->root_fd, rel, CONFIG_MAX, &text, &len, err);
-        if (r == 0) {
-            json_error_t jerr;
-            img->config = json_loadb(text, len, 0, &jerr);
-            if (!img->config)
-                r = berth_error_setq(err, EIO, "image %s: config blob: %s", id, jerr.text);
-        }
-    }
+    if (r == 0)
+        r = image_read_config(s, img, err);
     if (r < 0) {
         berth_image_free(img);
         return r;
@@ -435,33 +470,99 @@ berth_store_lookup(struct berth_store *s, const char *ref, struct berth_image **
     return load_image(s, id, ret, err);
 }
 
-int
-berth_store_list(struct berth_store *s, struct berth_image ***ret, size_t *n_ret,
-                 struct berth_error **err)
+static int
+cmp_image_id(const void *a, const void *b)
 {
-    LOCKED(s);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    int r = berth_store_db_prep(s, &st, err, "SELECT id FROM images ORDER BY created DESC, id", 0);
-    if (r < 0)
-        return r;
+    return strcmp((*(struct berth_image *const *)a)->id, (*(struct berth_image *const *)b)->id);
+}
+
+/* The image of id among by_id (sorted by id), or NULL. */
+static struct berth_image *
+find_by_id(struct berth_image **by_id, size_t n, const char *id)
+{
+    if (!id)
+        return NULL;
+    struct berth_image key, *kp = &key;
+    snprintf(key.id, sizeof(key.id), "%s", id);
+    struct berth_image **hit = bsearch(&kp, by_id, n, sizeof(*by_id), cmp_image_id);
+    return hit ? *hit : NULL;
+}
+
+/* Every image in three queries (images, tags, layers) rather than three per image: with 100
+ * images the per-image queries took most of /images/json's 4.4 ms. */
+static int
+list_images(struct berth_store *s, struct berth_image ***ret, size_t *n_ret,
+            struct berth_error **err)
+{
     struct berth_image **v = NULL;
     size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct berth_image **nv = realloc(v, (n + 2) * sizeof(*v));
-        if (!nv) {
-            r = berth_error_set(err, ENOMEM, "list images");
-            break;
+    int r;
+    {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = berth_store_db_prep(
+            s, &st, err, "SELECT id, created, size, parent FROM images ORDER BY created DESC, id",
+            0);
+        int rc = SQLITE_DONE;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct berth_image **nv = realloc(v, (n + 2) * sizeof(*v));
+            if (!nv) {
+                r = berth_error_set(err, ENOMEM, "list images");
+                break;
+            }
+            v = nv;
+            v[n + 1] = NULL;
+            v[n] = image_new((const char *)sqlite3_column_text(st, 0));
+            if (!v[n]) {
+                r = berth_error_set(err, ENOMEM, "list images");
+                break;
+            }
+            n++;
+            r = image_set_row(v[n - 1], st, 1, err);
         }
-        v = nv;
-        v[n + 1] = NULL;
-        r = load_image(s, (const char *)sqlite3_column_text(st, 0), &v[n], err);
-        if (r < 0)
-            break;
-        n++;
+        if (r == 0 && rc != SQLITE_DONE)
+            r = berth_store_db_error(s, err, "list images");
     }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = berth_store_db_error(s, err, "list images");
+    _cleanup_free_ struct berth_image **by_id = r == 0 && n ? malloc(n * sizeof(*v)) : NULL;
+    if (r == 0 && n && !by_id)
+        r = berth_error_set(err, ENOMEM, "list images");
+    if (by_id) {
+        memcpy(by_id, v, n * sizeof(*v));
+        qsort(by_id, n, sizeof(*by_id), cmp_image_id);
+    }
+    if (r == 0 && n) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = berth_store_db_prep(
+            s, &st, err, "SELECT image_id, ref, is_digest FROM tags ORDER BY image_id, ref", 0);
+        int rc = SQLITE_DONE;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct berth_image *img =
+                find_by_id(by_id, n, (const char *)sqlite3_column_text(st, 0));
+            if (img)
+                r = image_add_tag(img, (const char *)sqlite3_column_text(st, 1),
+                                  sqlite3_column_int(st, 2), err);
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+            r = berth_store_db_error(s, err, "query tags");
+    }
+    if (r == 0 && n) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        r = berth_store_db_prep(s, &st, err,
+                                "SELECT il.image_id, l.diff_id, l.chain_id, l.size "
+                                "FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id "
+                                "ORDER BY il.image_id, il.idx",
+                                0);
+        int rc = SQLITE_DONE;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct berth_image *img =
+                find_by_id(by_id, n, (const char *)sqlite3_column_text(st, 0));
+            if (img)
+                r = image_add_layer(img, st, 1, err);
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+            r = berth_store_db_error(s, err, "query layers");
+    }
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = image_read_config(s, v[i], err);
     if (r < 0) {
         berth_images_free(v, n);
         return r;
@@ -471,6 +572,14 @@ berth_store_list(struct berth_store *s, struct berth_image ***ret, size_t *n_ret
     *ret = v;
     *n_ret = n;
     return 0;
+}
+
+int
+berth_store_list(struct berth_store *s, struct berth_image ***ret, size_t *n_ret,
+                 struct berth_error **err)
+{
+    LOCKED(s);
+    return list_images(s, ret, n_ret, err);
 }
 
 void
