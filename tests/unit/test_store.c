@@ -410,6 +410,32 @@ test_images(void)
     if (n == 3)
         check(!strcmp(all[0]->id, idb) && !strcmp(all[1]->id, ida) && !strcmp(all[2]->id, idc),
               "newest first");
+    /* the list is assembled from three queries: each entry is what a lookup of its id gives */
+    int same = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct berth_image *one_img = NULL;
+        if (berth_store_lookup(s, all[i]->id, &one_img, NULL) < 0)
+            continue;
+        bool eq =
+            one_img->created == all[i]->created && one_img->size == all[i]->size &&
+            !strcmp(one_img->parent ? one_img->parent : "", all[i]->parent ? all[i]->parent : "") &&
+            json_equal(one_img->config, all[i]->config);
+        char **lists[][2] = {{one_img->tags, all[i]->tags},
+                             {one_img->digests, all[i]->digests},
+                             {one_img->diff_ids, all[i]->diff_ids},
+                             {one_img->chain_ids, all[i]->chain_ids}};
+        for (size_t k = 0; k < 4; k++) {
+            size_t j = 0;
+            for (; lists[k][0][j] && lists[k][1][j]; j++)
+                eq = eq && !strcmp(lists[k][0][j], lists[k][1][j]);
+            eq = eq && !lists[k][0][j] && !lists[k][1][j];
+        }
+        for (size_t j = 0; one_img->diff_ids[j]; j++)
+            eq = eq && one_img->layer_sizes[j] == all[i]->layer_sizes[j];
+        same += eq;
+        berth_image_free(one_img);
+    }
+    check(n > 0 && same == (int)n, "each listed image equals its lookup (tags, digests, layers)");
     berth_images_free(all, n);
 
     /* untag */
