@@ -23,7 +23,8 @@
 
 struct line_reader {
     int fd;
-    int64_t pos; /* file offset of buf[end] */
+    int64_t pos;   /* file offset of buf[end] */
+    int64_t limit; /* nothing at or past this offset is read (-1: to the end) */
     char *buf;
     size_t cap, start, end;
     bool skipping; /* inside a line longer than BERTH_LOG_READ_LINE_MAX: dropped */
@@ -34,6 +35,7 @@ lr_init(struct line_reader *lr, int fd, int64_t off)
 {
     lr->fd = fd;
     lr->pos = off;
+    lr->limit = -1;
     lr->start = lr->end = 0;
     lr->skipping = false;
 }
@@ -92,7 +94,14 @@ lr_next(struct line_reader *lr, char **ret, size_t *ret_len, int64_t *ret_off)
                 lr->cap = ncap;
             }
         }
-        ssize_t n = pread(lr->fd, lr->buf + lr->end, lr->cap - lr->end, lr->pos);
+        size_t room = lr->cap - lr->end;
+        if (lr->limit >= 0) {
+            if (lr->pos >= lr->limit)
+                return 0;
+            if ((int64_t)room > lr->limit - lr->pos)
+                room = (size_t)(lr->limit - lr->pos);
+        }
+        ssize_t n = pread(lr->fd, lr->buf + lr->end, room, lr->pos);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -281,17 +290,18 @@ fd_size(int fd)
     return fstat(fd, &st) < 0 ? 0 : st.st_size;
 }
 
-/* Where the last `tail` complete lines start: reads blocks backwards from the end of the newest
- * file, into older files as needed. */
+/* Where the last `tail` complete lines start: reads blocks backwards from newest_end of the
+ * newest file (its size when the request came), into older files as needed. */
 static int
-find_tail(const struct logset *ls, int64_t tail, struct position *ret, struct berth_error **err)
+find_tail(const struct logset *ls, int64_t tail, int64_t newest_end, struct position *ret,
+          struct berth_error **err)
 {
     _cleanup_free_ char *buf = malloc(BLOCK);
     if (!buf)
         return berth_error_set(err, ENOMEM, "read log");
     int64_t want = tail;
     for (size_t f = ls->n; f-- > 0;) {
-        int64_t end = fd_size(ls->fds[f]);
+        int64_t end = f == ls->n - 1 ? newest_end : fd_size(ls->fds[f]);
         bool seen_end = false; /* found the '\n' that ends this file's last complete line */
         int64_t pos = end;
         while (pos > 0) {
@@ -418,15 +428,18 @@ deliver(struct reader *rd, struct line_reader *lr, struct berth_error **err)
     return 0;
 }
 
-/* Positions lr at p (a negative offset: skip to the end of the line containing -off first). */
+/* Positions lr at p (a negative offset: skip to the end of the line containing -off first);
+ * limit as in struct line_reader. */
 static int
-lr_seek(struct line_reader *lr, int fd, int64_t off)
+lr_seek(struct line_reader *lr, int fd, int64_t off, int64_t limit)
 {
     if (off >= 0) {
         lr_init(lr, fd, off);
+        lr->limit = limit;
         return 0;
     }
     lr_init(lr, fd, -off);
+    lr->limit = limit;
     char *line;
     size_t len;
     int r = lr_next(lr, &line, &len, NULL);
@@ -605,12 +618,13 @@ berth_log_read(const struct berth_log_read_opts *o, berth_log_cb cb,
     if (r < 0)
         return r;
     struct position start = {0, 0};
+    int64_t newest_end = ls.n > 0 ? fd_size(ls.fds[ls.n - 1]) : 0;
     if (ls.n == 0 && o->follow) {
         /* no log yet: everything that comes is new, from the first entry of the first file */
         if ((r = wait_for_log(o, keep_following, cls)) <= 0 || (r = logset_open(o, &ls, err)) < 0)
             return r;
     } else {
-        if (o->tail >= 0 && ls.n > 0 && (r = find_tail(&ls, o->tail, &start, err)) < 0)
+        if (o->tail >= 0 && ls.n > 0 && (r = find_tail(&ls, o->tail, newest_end, &start, err)) < 0)
             goto out;
         if (o->since_ns && ls.n > 0) {
             struct position s;
@@ -624,7 +638,10 @@ berth_log_read(const struct berth_log_read_opts *o, berth_log_cb cb,
     struct reader rd = {.o = o, .cb = cb, .cls = cls};
     struct line_reader lr = {0};
     for (size_t f = start.file; f < ls.n && !rd.done; f++) {
-        if ((r = lr_seek(&lr, ls.fds[f], f == start.file ? start.off : 0)) < 0) {
+        /* without follow, what the log held when the request came: a tail of 1 stays 1 line
+         * however fast the process writes */
+        int64_t limit = !o->follow && f == ls.n - 1 ? newest_end : -1;
+        if ((r = lr_seek(&lr, ls.fds[f], f == start.file ? start.off : 0, limit)) < 0) {
             r = berth_error_set(err, -r, "read log '%s'", o->path);
             break;
         }

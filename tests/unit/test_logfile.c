@@ -343,6 +343,47 @@ test_truncate_max_file_1(void)
     free(g);
 }
 
+/* A writer that appends while a tail is read: the read stops where the log ended when it
+ * began (regression: docker-py's logs(tail=1) got two lines from a container writing fast). */
+struct appender {
+    struct got g;
+    struct berth_log_writer *w;
+    int next;
+};
+
+static int
+collect_and_append(void *cls, const struct berth_log_entry *e)
+{
+    struct appender *a = cls;
+    int r = collect(&a->g, e);
+    if (a->next < 200) { /* bounded: a reader that follows the writer still ends */
+        write_numbered(a->w, a->next, a->next + 3);
+        a->next += 3;
+    }
+    return r;
+}
+
+static void
+test_tail_while_written(void)
+{
+    _cleanup_free_ char *p = pathf("busy.log");
+    struct appender *a = calloc(1, sizeof(*a));
+    a->w = writer(p, 0, 1);
+    write_numbered(a->w, 0, 10);
+    a->next = 10;
+    struct berth_log_read_opts o = {.path = p, .want_stdout = true, .want_stderr = true, .tail = 1};
+    struct berth_error *e = NULL;
+    check(berth_log_read(&o, collect_and_append, NULL, a, &e) == 0, "a tail read while written");
+    ok(is_range(&a->g, 9, 10), "tail 1 is the last line when the read began, not what came after");
+    memset(&a->g, 0, sizeof(a->g));
+    o.tail = -1;
+    check(berth_log_read(&o, collect_and_append, NULL, a, &e) == 0, "a whole read while written");
+    ok(is_range(&a->g, 0, 13), "everything the log held when the read began (%zu)", a->g.n);
+    berth_error_free(e);
+    berth_log_writer_close(a->w);
+    free(a);
+}
+
 static void
 test_malformed(void)
 {
@@ -493,6 +534,7 @@ main(void)
     test_rotation();
     test_truncate_max_file_1();
     test_malformed();
+    test_tail_while_written();
     test_follow();
     tmpdir_remove(tmp, "temporary directory removed");
     return tap_done();
