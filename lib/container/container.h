@@ -62,7 +62,6 @@ struct berth_container {
     /* in memory only */
     int monitor_pidfd;     /* until the monitor has exited (after its runtime delete) */
     int monitor_sync_fd;   /* until the monitor said "exited" */
-    bool awaiting_exit;    /* a process runs under the monitor: its exit is not recorded */
     bool busy;             /* a start/stop/remove in progress: others wait */
     bool removed;          /* gone from the table; freed when refs drop */
     int refs;              /* holders outside the lock */

@@ -58,6 +58,11 @@ int berth_container_random_id(char out[65]);
 void berth_container_event(struct berth_containers *cs, const struct berth_container *c,
                            const char *action, const char *extra_key, const char *extra_value);
 
+/* moby's decoder on a []string field (go_field: "Config.Cmd"): every element a string, else
+ * its error text (EINVAL). */
+int berth_check_go_strings(const struct json_t *arr, const char *go_field,
+                           struct berth_error **err);
+
 /* rwlayer.c: the container's root filesystem. */
 int berth_rwlayer_create(struct berth_containers *cs, const struct berth_container *c,
                          struct berth_error **err);

@@ -113,16 +113,9 @@ berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *bo
     json_t *cmd = json_object_get(body, "Cmd");
     if (!json_is_array(cmd) || json_array_size(cmd) == 0)
         return berth_error_setq(err, EINVAL, "No exec command specified");
-    size_t i;
-    json_t *v;
-    json_array_foreach(cmd, i, v)
-    {
-        if (!json_is_string(v))
-            return berth_error_setq(err, EINVAL,
-                                    "json: cannot unmarshal %s into Go struct field ExecConfig.Cmd "
-                                    "of type string",
-                                    json_is_number(v) ? "number" : "value");
-    }
+    int cr = berth_check_go_strings(cmd, "ExecConfig.Cmd", err);
+    if (cr < 0)
+        return cr;
     berth_containers_lock(cs);
     struct berth_container *c;
     int r = berth_containers_find(cs, ref, &c, err);
@@ -149,6 +142,8 @@ berth_exec_create(struct berth_containers *cs, const char *ref, const json_t *bo
     _cleanup_free_ char *joined = NULL;
     {
         _cleanup_strv_ char **parts = NULL;
+        size_t i;
+        json_t *v;
         json_array_foreach(cmd, i, v)
         {
             (void)berth_strv_push(&parts, json_string_value(v));

@@ -93,13 +93,20 @@ network_settings(const struct berth_container *c)
 
 /* SizeRw (the writable layer) and SizeRootFs (it plus the image). */
 static void
+sizes_of(struct berth_containers *cs, const struct berth_container *c, int64_t *rw, int64_t *root)
+{
+    *rw = berth_rwlayer_size(cs, c);
+    _cleanup_image_ struct berth_image *img = NULL;
+    *root = *rw;
+    if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
+        *root += img->size;
+}
+
+static void
 add_sizes(struct berth_containers *cs, const struct berth_container *c, json_t *j)
 {
-    int64_t rw = berth_rwlayer_size(cs, c);
-    _cleanup_image_ struct berth_image *img = NULL;
-    int64_t root = rw;
-    if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
-        root += img->size;
+    int64_t rw, root;
+    sizes_of(cs, c, &rw, &root);
     json_object_set_new(j, "SizeRw", json_integer(rw));
     json_object_set_new(j, "SizeRootFs", json_integer(root));
 }
@@ -333,11 +340,8 @@ berth_container_list_write(struct berth_containers *cs, struct berth_container *
     put_json_string(f, status);
     fputs(c->list_network_part ? c->list_network_part : "", f);
     if (size) {
-        int64_t rw = berth_rwlayer_size(cs, c);
-        _cleanup_image_ struct berth_image *img = NULL;
-        int64_t root = rw;
-        if (berth_store_lookup(cs->daemon->store, c->image_id, &img, NULL) == 0)
-            root += img->size;
+        int64_t rw, root;
+        sizes_of(cs, c, &rw, &root);
         fprintf(f, ",\"SizeRw\":%lld,\"SizeRootFs\":%lld", (long long)rw, (long long)root);
     }
     fputc('}', f);

@@ -130,7 +130,6 @@ record_exit(struct berth_containers *cs, struct berth_container *c)
         free(c->error);
         c->error = strdup("the container monitor exited without an exit status");
     }
-    c->awaiting_exit = false;
     berth_debug("exit of %.12s recorded %.1f ms after the process exited", c->id,
                 ex.finished_ns ? (double)(berth_now_nano() - ex.finished_ns) / 1e6 : -1.0);
     c->exit_code = ex.exit_code;
@@ -229,6 +228,8 @@ take_monitor_pidfd(struct berth_containers *cs, struct berth_container *c)
     return fd;
 }
 
+static bool is_running(const struct berth_container *c);
+
 static void
 monitor_event(struct berth_containers *cs, struct berth_container *c, bool sync)
 {
@@ -243,7 +244,7 @@ monitor_event(struct berth_containers *cs, struct berth_container *c, bool sync)
         close(fd);
         berth_containers_changed(cs); /* a start waiting for the monitor's end goes on */
     }
-    if (c->awaiting_exit)
+    if (is_running(c)) /* not recorded yet: "exited" and the monitor's end both lead here */
         record_exit(cs, c);
 }
 
@@ -288,7 +289,6 @@ static int
 watch_monitor(struct berth_containers *cs, struct berth_container *c, int pidfd)
 {
     c->monitor_pidfd = pidfd;
-    c->awaiting_exit = true;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uintptr_t)c};
     return epoll_ctl(cs->epfd, EPOLL_CTL_ADD, pidfd, &ev) < 0 ? -errno : 0;
 }
@@ -468,6 +468,22 @@ berth_containers_close(struct berth_containers *cs)
 
 /* ---- create ---- */
 
+int
+berth_check_go_strings(const json_t *arr, const char *go_field, struct berth_error **err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v))
+            return berth_error_setq(err, EINVAL,
+                                    "json: cannot unmarshal %s into Go struct field %s of type "
+                                    "string",
+                                    json_is_number(v) ? "number" : "value", go_field);
+    }
+    return 0;
+}
+
 /* Fields of the Config whose element types moby's decoder enforces (and spec generation relies
  * on): refused with Go's wording. */
 static int
@@ -475,17 +491,11 @@ check_config_types(const json_t *body, struct berth_error **err)
 {
     static const char *const strslices[] = {"Cmd", "Entrypoint", "Env", "OnBuild"};
     for (size_t i = 0; i < BERTH_ARRAY_SIZE(strslices); i++) {
-        json_t *v = json_object_get(body, strslices[i]);
-        size_t k;
-        json_t *e;
-        json_array_foreach(v, k, e)
-        {
-            if (!json_is_string(e))
-                return berth_error_setq(err, EINVAL,
-                                        "json: cannot unmarshal %s into Go struct field Config.%s "
-                                        "of type string",
-                                        json_is_number(e) ? "number" : "value", strslices[i]);
-        }
+        char field[32];
+        snprintf(field, sizeof(field), "Config.%s", strslices[i]);
+        int r = berth_check_go_strings(json_object_get(body, strslices[i]), field, err);
+        if (r < 0)
+            return r;
     }
     const char *key;
     json_t *v;
@@ -778,8 +788,6 @@ start_error(struct berth_container *c, struct berth_error **err)
     c->error = strdup(msg);
     return berth_error_wrap(err, "OCI runtime create failed");
 }
-
-static bool is_running(const struct berth_container *c);
 
 /* Lock held on entry and exit; c->busy is set around the unlocked part. */
 static int

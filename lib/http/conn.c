@@ -135,7 +135,6 @@ on_headers_complete(http_parser *p)
     if (!finish_header(c))
         return -1;
     snprintf(c->method, sizeof(c->method), "%s", http_method_str((enum http_method)p->method));
-    c->headers_done = true;
     berth_http_request_begin(c);
     /* curl waits for this before a large body (Go's client never asks) */
     const char *expect = berth_http_header(&c->req, "Expect");
@@ -179,16 +178,21 @@ read_request(struct berth_http_conn *c)
     bool started = false;
     for (;;) {
         if (c->in_len == 0) {
-            pthread_mutex_lock(&c->srv->lock);
-            c->idle = !started;
-            bool stop = c->idle && atomic_load(&c->srv->stopping);
-            pthread_mutex_unlock(&c->srv->lock);
-            if (stop)
-                return 0;
+            /* idle only while waiting for a request's first bytes: stop may close it then */
+            if (!started) {
+                pthread_mutex_lock(&c->srv->lock);
+                c->idle = true;
+                bool stop = atomic_load(&c->srv->stopping);
+                pthread_mutex_unlock(&c->srv->lock);
+                if (stop)
+                    return 0;
+            }
             ssize_t n = conn_read(c, c->in, sizeof(c->in));
-            pthread_mutex_lock(&c->srv->lock);
-            c->idle = false;
-            pthread_mutex_unlock(&c->srv->lock);
+            if (!started) {
+                pthread_mutex_lock(&c->srv->lock);
+                c->idle = false;
+                pthread_mutex_unlock(&c->srv->lock);
+            }
             if (n <= 0) {
                 if (!started)
                     return 0;
@@ -274,13 +278,6 @@ write_head(struct berth_http_conn *c, const struct berth_http_response *r, int64
     return ok;
 }
 
-static bool
-peer_closed(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* A stream: produce() until its end (chunked on HTTP/1.1). False if the peer went away. */
 static bool
 write_stream(struct berth_http_conn *c, struct berth_http_response *r, bool head_only)
@@ -296,7 +293,7 @@ write_stream(struct berth_http_conn *c, struct berth_http_response *r, bool head
         if (n < 0)
             break;
         if (n == 0) {
-            if (peer_closed(c->fd))
+            if (berth_http_peer_closed(&c->req))
                 return false;
             struct timespec ts = {0, STREAM_IDLE_NS};
             nanosleep(&ts, NULL);

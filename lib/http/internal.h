@@ -79,7 +79,7 @@ struct berth_http_conn {
     size_t n_headers;
     struct query_arg *query;
     size_t n_query;
-    bool headers_done, message_done, bad_head;
+    bool message_done, bad_head;
     char in[16384];
     size_t in_off, in_len;
     /* the request */

@@ -3,7 +3,6 @@
  * the listeners (UNIX sockets, TCP with mutual TLS). */
 #include "http/server.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -765,7 +764,7 @@ berth_http_request_end(struct berth_http_conn *c)
     c->url = c->hname = c->hvalue = c->path = c->body = NULL;
     c->n_headers = c->n_query = c->url_len = c->hname_len = c->hvalue_len = c->head_size = 0;
     c->body_len = c->body_cap = 0;
-    c->headers_done = c->message_done = c->bad_head = c->body_too_large = c->counted = false;
+    c->message_done = c->bad_head = c->body_too_large = c->counted = false;
     c->spool_fd = -1;
     c->early_status = 0;
     c->route = NULL;
@@ -907,7 +906,7 @@ listen_tcp(const char *host_port, struct berth_error **err)
 }
 
 /* Accepts every certificate in the handshake: whether it verified is checked per request, so
- * that a client without one gets a 403 that says why (as before with libmicrohttpd). */
+ * that a client without one gets a 403 that says why. */
 static int
 accept_any(int preverify_ok, X509_STORE_CTX *ctx)
 {

@@ -1,4 +1,4 @@
-/* The daemon's HTTP/1.1 transport on libmicrohttpd: UNIX sockets (and TCP with mutual TLS),
+/* The daemon's HTTP/1.1 transport (lib/http/conn.c): UNIX sockets (and TCP with mutual TLS),
  * one route table, Docker's version prefixes and common headers, bounded request bodies,
  * JSON replies and chunked streams. One thread per connection: a handler may block. */
 #ifndef BERTH_HTTP_SERVER_H

@@ -116,7 +116,7 @@ t_configuration() {
     expect_true "no socket left by failed starts" test ! -e "$dir/s"
 }
 
-# regression: SIGTERM cut uploads in progress (MHD_stop_daemon closes connections)
+# regression: SIGTERM cut uploads in progress (the server's stop closed their connections)
 t_sigterm_finishes_requests() {
     local dir=$WORK/big
     mkdir -p "$dir/content"
