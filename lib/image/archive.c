@@ -939,6 +939,41 @@ write_blob(struct saver *s, struct berth_store *store, const char *digest, int64
     return 0;
 }
 
+static int
+emit_to_archive(void *cls, const void *buf, size_t len)
+{
+    struct archive *a = cls;
+    return archive_write_data(a, buf, len) == (la_ssize_t)len ? 0 : -EIO;
+}
+
+/* A layer's tar as blobs/sha256/<diff ID> (rebuilt from its tar-split when it has one). */
+static int
+write_layer(struct saver *s, struct berth_store *store, const char *chain, const char *diff,
+            int64_t *ret_size, struct berth_error **err)
+{
+    uint64_t size = 0;
+    int r = berth_store_layer_tar_size(store, chain, diff, &size, err);
+    if (r < 0)
+        return r;
+    *ret_size = (int64_t)size;
+    if (already_written(s, diff))
+        return 0;
+    char path[256];
+    snprintf(path, sizeof(path), "blobs/sha256/%s", diff + 7);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, path);
+    archive_entry_set_mode(e, S_IFREG | 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    archive_entry_set_mtime(e, 0, 0);
+    r = archive_write_header(s->a, e) == ARCHIVE_OK ? 0 : -EIO;
+    archive_entry_free(e);
+    if (r < 0)
+        return berth_error_setq(err, EIO, "save: writing %s: %s", diff, archive_error_string(s->a));
+    if ((r = berth_store_layer_tar_write(store, chain, diff, emit_to_archive, s->a, err)) < 0)
+        return berth_error_wrap(err, "save");
+    return 0;
+}
+
 int
 berth_archive_save(struct berth_store *store, const char *const *names, int out_fd,
                    struct berth_error **err)
@@ -972,7 +1007,8 @@ berth_archive_save(struct berth_store *store, const char *const *names, int out_
         json_t *layer_paths = json_array(), *layer_descs = json_array();
         for (size_t i = 0; img->diff_ids && img->diff_ids[i]; i++) {
             int64_t size = 0;
-            if ((r = write_blob(&s, store, img->diff_ids[i], &size, err)) < 0)
+            if ((r = write_layer(&s, store, img->chain_ids[i], img->diff_ids[i], &size, err)) <
+                0)
                 break;
             char lp[256];
             snprintf(lp, sizeof(lp), "blobs/sha256/%s", img->diff_ids[i] + 7);

@@ -31,6 +31,7 @@
 #include "core/util.h"
 #include "image/digest.h"
 #include "image/layer_internal.h"
+#include "image/tar_split.h"
 
 #define IO_CHUNK (256 * 1024)
 #define WHITEOUT_PREFIX ".wh."
@@ -161,9 +162,9 @@ tee_write(int fd, const void *buf, size_t len)
 }
 
 int
-berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee_fd,
-                         uint64_t max_size, char ret_diff_id[72], uint64_t *ret_size,
-                         struct berth_error **err)
+berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd,
+                         struct berth_tar_split *split, int tee_fd, uint64_t max_size,
+                         char ret_diff_id[72], uint64_t *ret_size, struct berth_error **err)
 {
     _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
     _cleanup_(digester_freep) struct berth_digester *d = NULL;
@@ -224,6 +225,10 @@ berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee
             berth_digester_update(d, block, n);
             if (teeing)
                 teeing = tee_write(tee_fd, block, n);
+            if (split && (r = berth_tar_split_feed(split, block, n, err)) < 0)
+                return r;
+            if (out_fd < 0)
+                continue;
             r = berth_write_all(out_fd, block, n);
             if (r < 0)
                 return berth_error_set(err, -r, "write layer tar");
@@ -236,7 +241,7 @@ berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee
     }
     if (in->discard)
         source_discard(&src);
-    if (total > flushed)
+    if (out_fd >= 0 && total > flushed)
         (void)sync_file_range(out_fd, (off64_t)flushed, 0, SYNC_FILE_RANGE_WRITE);
     char digest[72];
     berth_digester_final(d, digest);
@@ -253,7 +258,7 @@ berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72
                    uint64_t *ret_size, struct berth_error **err)
 {
     struct berth_layer_input in = {.fd = in_fd, .length = -1};
-    int r = berth_layer_ingest_input(&in, out_fd, -1, max_size, ret_diff_id, ret_size, err);
+    int r = berth_layer_ingest_input(&in, out_fd, NULL, -1, max_size, ret_diff_id, ret_size, err);
     if (r == 0 && fsync(out_fd) < 0)
         return berth_error_set(err, errno, "fsync layer tar");
     return r;
@@ -527,6 +532,7 @@ struct unpack {
     int64_t size;
     char **opaque; /* vfs: directories to empty before extracting */
     size_t n_opaque;
+    struct berth_split_list *list; /* the files written, for a tar-split (or NULL) */
     char path[PATH_MAX];
     char link[PATH_MAX];
 };
@@ -797,6 +803,33 @@ empty_dir(const char *dir, struct berth_error **err)
     return 0;
 }
 
+/* A whiteout that removes something this layer wrote loses that file's data for a tar-split:
+ * reported, as is one whose directory goes through a symlink (the path it removes is then not
+ * the one the list knows). */
+static void
+note_whiteout(struct unpack *u, const char *dir, const char *target)
+{
+    struct stat st;
+    if (!u->list || lstat(target, &st) < 0)
+        return;
+    char prefix[PATH_MAX];
+    snprintf(prefix, sizeof(prefix), "%s", dir);
+    for (char *p = prefix; strcmp(dir, ".") != 0;) {
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        if (lstat(prefix, &st) == 0 && S_ISLNK(st.st_mode)) {
+            berth_split_list_removed(u->list, "", true);
+            return;
+        }
+        if (!slash)
+            break;
+        *slash = '/';
+        p = slash + 1;
+    }
+    berth_split_list_removed(u->list, target, true);
+}
+
 static int
 apply_whiteout(struct unpack *u, struct archive_entry *e, bool opaque, struct berth_error **err)
 {
@@ -817,6 +850,7 @@ apply_whiteout(struct unpack *u, struct archive_entry *e, bool opaque, struct be
     int n = snprintf(target, sizeof(target), "%s/%s", dir, base + strlen(WHITEOUT_PREFIX));
     if (n < 0 || (size_t)n >= sizeof(target))
         return berth_error_setq(err, ENAMETOOLONG, "whiteout '%s': name too long", base);
+    note_whiteout(u, dir, strcmp(dir, ".") ? target : target + 2);
     r = berth_rm_rf(target, err);
     if (r < 0 || u->driver == BERTH_DRIVER_VFS)
         return r;
@@ -839,8 +873,12 @@ extract_one(struct unpack *u, struct archive *a, struct berth_layer_writer *w,
         return berth_error_wrap(err, "layer entry \"%.*s%s\"", NAME_QUOTE_MAX, name,
                                 len > NAME_QUOTE_MAX ? "..." : "");
     }
-    if (archive_entry_filetype(e) == AE_IFREG && !hardlink)
+    if (archive_entry_filetype(e) == AE_IFREG && !hardlink) {
         u->size += archive_entry_size(e);
+        if (u->list && archive_entry_size(e) > 0 && archive_entry_sparse_count(e) == 0)
+            berth_split_list_add(u->list, archive_read_header_position(a), archive_entry_size(e),
+                                 u->path);
+    }
     return 0;
 }
 
@@ -858,7 +896,7 @@ extract(struct unpack *u, struct berth_error **err)
     if (r < 0)
         return r;
     struct berth_layer_writer *w = NULL;
-    if ((r = berth_layer_writer_new(&w, err)) < 0)
+    if ((r = berth_layer_writer_new(&w, u->list, err)) < 0)
         return r;
     struct archive_entry *e;
     while ((r = next_header(a, &e, err)) > 0) {
@@ -906,13 +944,19 @@ preload_iconv(void)
         iconv_close(cd);
 }
 
-/* Closes every fd from 3 up except keep_a and keep_b (either may be below 3). */
-static void
-close_other_fds(int keep_a, int keep_b)
+static int
+int_cmp(const void *a, const void *b)
 {
-    int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every fd from 3 up except the three in keep (-1 for none). */
+static void
+close_other_fds(int keep[3])
+{
+    qsort(keep, 3, sizeof(int), int_cmp);
     unsigned from = 3;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (keep[i] < (int)from)
             continue;
         if ((unsigned)keep[i] > from && berth_close_range(from, (unsigned)keep[i] - 1, 0) < 0)
@@ -924,7 +968,7 @@ close_other_fds(int keep_a, int keep_b)
 fallback:;
     long max = sysconf(_SC_OPEN_MAX);
     for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-        if (fd != keep_a && fd != keep_b)
+        if (fd != keep[0] && fd != keep[1] && fd != keep[2])
             close(fd);
 }
 
@@ -949,13 +993,17 @@ child_run(struct unpack *u, const char *diff_path, struct berth_error **err)
 }
 
 static __attribute__((noreturn)) void
-child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver driver,
+child_main(int tar_fd, int report_fd, int list_fd, const char *diff_path, enum berth_driver driver,
            int64_t tar_size)
 {
-    close_other_fds(tar_fd, report_fd);
+    int keep[3] = {tar_fd, report_fd, list_fd};
+    close_other_fds(keep);
     struct unpack u = {.driver = driver, .tar_fd = tar_fd, .tar_size = tar_size};
     struct berth_error *e = NULL;
     struct unpack_report rep = {0};
+    /* no list: the daemon keeps the tar itself instead of a tar-split */
+    if (list_fd >= 0 && !(u.list = berth_split_list_new()))
+        list_fd = -1;
     if (child_run(&u, diff_path, &e) < 0) {
         rep.code = e ? e->code : EIO;
         const char *msg = e && e->msg ? e->msg : "unpack failed";
@@ -971,6 +1019,8 @@ child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver d
         while (read(tar_fd, sink, sizeof(sink)) > 0)
             ;
     }
+    if (list_fd >= 0 && !rep.code)
+        (void)berth_split_list_write(u.list, list_fd);
     (void)!berth_write_all(report_fd, &rep, sizeof(rep));
     _exit(rep.code ? 1 : 0);
 }
@@ -982,7 +1032,7 @@ child_main(int tar_fd, int report_fd, const char *diff_path, enum berth_driver d
  * argv[0] and the environment before main() runs. glibc passes argc, argv and envp to
  * constructors. */
 #define UNPACK_ARGV0 "berth-layer-unpack"
-#define UNPACK_ENV "BERTH_LAYER_UNPACK" /* "<tar fd>:<report fd>:<driver>:<tar size>:<dir>" */
+#define UNPACK_ENV "BERTH_LAYER_UNPACK" /* "<tar fd>:<report fd>:<list fd>:<driver>:<tar size>:<dir>" */
 
 static __attribute__((constructor)) void
 unpack_hook(int argc, char **argv, char **envp)
@@ -992,20 +1042,22 @@ unpack_hook(int argc, char **argv, char **envp)
     const char *spec = getenv(UNPACK_ENV);
     if (!spec)
         return;
-    int tar_fd, report_fd, driver, consumed = 0;
+    int tar_fd, report_fd, list_fd, driver, consumed = 0;
     long long tar_size;
-    if (sscanf(spec, "%d:%d:%d:%lld:%n", &tar_fd, &report_fd, &driver, &tar_size, &consumed) != 4 ||
-        consumed == 0 || tar_fd < 0 || report_fd < 0 ||
+    if (sscanf(spec, "%d:%d:%d:%d:%lld:%n", &tar_fd, &report_fd, &list_fd, &driver, &tar_size,
+               &consumed) != 5 ||
+        consumed == 0 || tar_fd < 0 || report_fd < 0 || list_fd < -1 ||
         (driver != BERTH_DRIVER_OVERLAY2 && driver != BERTH_DRIVER_VFS))
         _exit(127);
     (void)envp;
-    child_main(tar_fd, report_fd, spec + consumed, (enum berth_driver)driver, tar_size);
+    child_main(tar_fd, report_fd, list_fd, spec + consumed, (enum berth_driver)driver, tar_size);
 }
 
-/* Starts the child on tar_fd (tar_size < 0: a stream). ret_report: the read end of its report. */
+/* Starts the child on tar_fd (tar_size < 0: a stream). ret_report: the read end of its report.
+ * list_fd >= 0: where it writes the files it wrote, for a tar-split. */
 static int
-unpack_spawn(int tar_fd, int64_t tar_size, const char *diff_path, enum berth_driver driver,
-             pid_t *ret_pid, int *ret_report, struct berth_error **err)
+unpack_spawn(int tar_fd, int64_t tar_size, int list_fd, const char *diff_path,
+             enum berth_driver driver, pid_t *ret_pid, int *ret_report, struct berth_error **err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -1013,7 +1065,7 @@ unpack_spawn(int tar_fd, int64_t tar_size, const char *diff_path, enum berth_dri
     _cleanup_close_ int rd = p[0], wr = p[1];
     /* everything the child needs is prepared here, before fork */
     _cleanup_free_ char *spec = NULL;
-    if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%lld:%s", tar_fd, wr, (int)driver,
+    if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%d:%lld:%s", tar_fd, wr, list_fd, (int)driver,
                  (long long)tar_size, diff_path) < 0)
         return berth_error_set(err, ENOMEM, "unpack layer");
     size_t n_env = 0;
@@ -1034,7 +1086,8 @@ unpack_spawn(int tar_fd, int64_t tar_size, const char *diff_path, enum berth_dri
     if (pid < 0)
         return berth_error_set(err, errno, "unpack layer: fork");
     if (pid == 0) {
-        if (fcntl(tar_fd, F_SETFD, 0) == 0 && fcntl(wr, F_SETFD, 0) == 0)
+        if (fcntl(tar_fd, F_SETFD, 0) == 0 && fcntl(wr, F_SETFD, 0) == 0 &&
+            (list_fd < 0 || fcntl(list_fd, F_SETFD, 0) == 0))
             execve("/proc/self/exe", argv, envp);
         fail.code = errno;
         (void)!write(wr, &fail, sizeof(fail));
@@ -1086,7 +1139,7 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
         return berth_error_setq(err, EINVAL, "unpack layer: the tar must be a regular file");
     pid_t pid;
     _cleanup_close_ int report = -1;
-    int r = unpack_spawn(tar_fd, st.st_size, diff_path, driver, &pid, &report, err);
+    int r = unpack_spawn(tar_fd, st.st_size, -1, diff_path, driver, &pid, &report, err);
     if (r < 0)
         return r;
     return unpack_wait(pid, report, ret_size, err);
@@ -1098,8 +1151,8 @@ struct berth_layer_unpacker {
 };
 
 int
-berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int *ret_fd,
-                         struct berth_layer_unpacker **ret, struct berth_error **err)
+berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int list_fd,
+                         int *ret_fd, struct berth_layer_unpacker **ret, struct berth_error **err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -1110,7 +1163,7 @@ berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int *r
     struct berth_layer_unpacker *u = calloc(1, sizeof(*u));
     if (!u)
         return berth_error_set(err, ENOMEM, "unpack layer");
-    int r = unpack_spawn(rd, -1, diff_path, driver, &u->pid, &u->report_fd, err);
+    int r = unpack_spawn(rd, -1, list_fd, diff_path, driver, &u->pid, &u->report_fd, err);
     if (r < 0) {
         free(u);
         return r;

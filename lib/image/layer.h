@@ -35,11 +35,13 @@
 int berth_layer_ingest(int in_fd, int out_fd, uint64_t max_size, char ret_diff_id[72],
                        uint64_t *ret_size, struct berth_error **err);
 /* The same from an input (a whole fd or a range of one, with progress; see store.h), not
- * fsynced (writeback of out_fd is started as it goes: the caller syncs). tee_fd >= 0: every
- * uncompressed byte is also written there (an unpack child's pipe) until the reader stops. */
-int berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd, int tee_fd,
-                             uint64_t max_size, char ret_diff_id[72], uint64_t *ret_size,
-                             struct berth_error **err);
+ * fsynced (writeback of out_fd is started as it goes: the caller syncs); out_fd < 0: the bytes
+ * are not kept. split: every uncompressed byte also goes to this tar-split writer. tee_fd >= 0:
+ * and is written there (an unpack child's pipe) until the reader stops. */
+struct berth_tar_split;
+int berth_layer_ingest_input(const struct berth_layer_input *in, int out_fd,
+                             struct berth_tar_split *split, int tee_fd, uint64_t max_size,
+                             char ret_diff_id[72], uint64_t *ret_size, struct berth_error **err);
 
 /* Copies the tree under src_dirfd into the empty directory dst_dirfd: regular files by content
  * (never hard links to the source), directories, symlinks, device nodes, fifos and sockets,
@@ -58,10 +60,13 @@ int berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driv
 
 /* The same child reading a stream, single pass (no vfs opaque-directory pre-pass: for overlay2,
  * and for vfs base layers): *ret_fd is the write end of its pipe, to be closed by the caller at
- * the end of the tar; berth_layer_unpack_finish waits for the child's report (and frees u). */
+ * the end of the tar; berth_layer_unpack_finish waits for the child's report (and frees u).
+ * list_fd >= 0 (an empty file): the child writes there the files it wrote, for a tar-split
+ * (tar_split.h). */
 struct berth_layer_unpacker;
-int berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int *ret_fd,
-                             struct berth_layer_unpacker **ret, struct berth_error **err);
+int berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int list_fd,
+                             int *ret_fd, struct berth_layer_unpacker **ret,
+                             struct berth_error **err);
 int berth_layer_unpack_finish(struct berth_layer_unpacker *u, int64_t *ret_size,
                               struct berth_error **err);
 

@@ -10,8 +10,11 @@
 
 struct berth_layer_writer;
 
-/* A writer for the current directory (the chrooted layer root). */
-int berth_layer_writer_new(struct berth_layer_writer **ret, struct berth_error **err);
+struct berth_split_list;
+/* A writer for the current directory (the chrooted layer root). list (optional) is told of
+ * every entry removed or replaced (tar_split.h). */
+int berth_layer_writer_new(struct berth_layer_writer **ret, struct berth_split_list *list,
+                           struct berth_error **err);
 void berth_layer_writer_free(struct berth_layer_writer *w);
 /* Writes entry e (its data read from a) at path: cleaned, not empty, modified during the call
  * and restored. hardlink: the cleaned target of a hard link, else NULL. An existing entry at

@@ -27,6 +27,7 @@
 
 #include "core/cleanup.h"
 #include "core/util.h"
+#include "image/tar_split.h"
 
 /* directories of the current path kept open; deeper ones are opened and closed on the way */
 #define CACHED_DEPTH 64
@@ -44,14 +45,17 @@ struct berth_layer_writer {
     size_t depth;
     struct dir_time *times; /* set last: creating entries changes a directory's times */
     size_t n_times, cap_times;
+    struct berth_split_list *list; /* told of every removal, for a tar-split (or NULL) */
 };
 
 int
-berth_layer_writer_new(struct berth_layer_writer **ret, struct berth_error **err)
+berth_layer_writer_new(struct berth_layer_writer **ret, struct berth_split_list *list,
+                       struct berth_error **err)
 {
     struct berth_layer_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return berth_error_set(err, ENOMEM, "extract layer");
+    w->list = list;
     w->root = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->root < 0) {
         int r = berth_error_set(err, errno, "open the layer root");
@@ -91,9 +95,11 @@ berth_layer_writer_forget(struct berth_layer_writer *w)
 }
 
 /* Opens directory name under parent, making it (0755) when missing and replacing whatever
- * non-directory is there. */
+ * non-directory is there. path: the directory being walked; its first comp_len bytes name
+ * this one. */
 static int
-open_dir(int parent, const char *name, const char *path, struct berth_error **err)
+open_dir(struct berth_layer_writer *w, int parent, const char *name, const char *path,
+         size_t comp_len, struct berth_error **err)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
         int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -103,6 +109,11 @@ open_dir(int parent, const char *name, const char *path, struct berth_error **er
             if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
                 return berth_error_set(err, errno, "mkdir '%s'", path);
         } else if (errno == ENOTDIR || errno == ELOOP) {
+            if (w->list) {
+                char comp[PATH_MAX];
+                snprintf(comp, sizeof(comp), "%.*s", (int)comp_len, path);
+                berth_split_list_removed(w->list, comp, false);
+            }
             if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
                 return berth_error_set(err, errno, "replace '%s' by a directory", path);
         } else {
@@ -142,7 +153,7 @@ walk(struct berth_layer_writer *w, const char *dir, int *ret_fd, int *ret_tmp,
         }
         memcpy(comp, dir + pos, n);
         comp[n] = '\0';
-        int fd = open_dir(cur, comp, dir, err);
+        int fd = open_dir(w, cur, comp, dir, pos + n, err);
         if (fd < 0) {
             berth_closep(&tmp);
             return fd;
@@ -167,8 +178,10 @@ walk(struct berth_layer_writer *w, const char *dir, int *ret_fd, int *ret_tmp,
 
 /* Removes whatever is at parent/name (a directory with its contents). */
 static int
-remove_existing(int parent, const char *name, const char *path, struct berth_error **err)
+remove_existing(struct berth_layer_writer *w, int parent, const char *name, const char *path,
+                struct berth_error **err)
 {
+    berth_split_list_removed(w->list, path, true);
     if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
         return 0;
     if (errno != EISDIR && errno != EPERM)
@@ -273,6 +286,7 @@ berth_layer_writer_entry(struct berth_layer_writer *w, struct archive *a, struct
             if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_error_set(err, errno, "stat '%s'", path);
             if (!S_ISDIR(st.st_mode)) {
+                berth_split_list_removed(w->list, path, false);
                 if (unlinkat(pfd, base, 0) < 0 || mkdirat(pfd, base, perm & 0777) < 0)
                     return berth_error_set(err, errno, "replace '%s' by a directory", path);
             } else {
@@ -303,20 +317,24 @@ berth_layer_writer_entry(struct berth_layer_writer *w, struct archive *a, struct
                 return 0;
             if (errno != EEXIST || attempt)
                 return berth_error_set(err, errno, "hard link '%s' to '%s'", path, hardlink);
-            if ((r = remove_existing(pfd, base, path, err)) < 0)
+            if ((r = remove_existing(w, pfd, base, path, err)) < 0)
                 return r;
         }
     }
 
     if (type == AE_IFREG) {
+        /* created with its final mode (umask is 0) unless a chown follows, which would clear
+         * set-id bits: one fchmod less per file */
+        bool mode_later = uid || gid || (perm & 07000);
         _cleanup_close_ int fd = -1;
         for (int attempt = 0; fd < 0; attempt++) {
-            fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        mode_later ? 0600 : perm);
             if (fd >= 0)
                 break;
             if (errno != EEXIST || attempt)
                 return berth_error_set(err, errno, "create '%s'", path);
-            if ((r = remove_existing(pfd, base, path, err)) < 0)
+            if ((r = remove_existing(w, pfd, base, path, err)) < 0)
                 return r;
         }
         if ((r = write_data(a, fd, path, archive_entry_size(e), err)) < 0)
@@ -324,7 +342,7 @@ berth_layer_writer_entry(struct berth_layer_writer *w, struct archive *a, struct
         /* owner first: chown clears set-id bits */
         if ((uid || gid) && fchown(fd, uid, gid) < 0)
             return berth_error_set(err, errno, "chown '%s'", path);
-        if (fchmod(fd, perm) < 0)
+        if (mode_later && fchmod(fd, perm) < 0)
             return berth_error_set(err, errno, "chmod '%s'", path);
         set_xattrs(e, fd, path);
         if (futimens(fd, ts) < 0)
@@ -346,7 +364,7 @@ berth_layer_writer_entry(struct berth_layer_writer *w, struct archive *a, struct
             break;
         if (errno != EEXIST || attempt)
             return berth_error_set(err, errno, "create '%s'", path);
-        if ((r = remove_existing(pfd, base, path, err)) < 0)
+        if ((r = remove_existing(w, pfd, base, path, err)) < 0)
             return r;
     }
     if ((uid || gid) && fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #include "image/digest.h"
 #include "image/layer.h"
 #include "image/store_internal.h"
+#include "image/tar_split.h"
 
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000
@@ -658,10 +660,11 @@ layer_exists(struct berth_store *s, const char *chain, struct berth_error **err)
 }
 
 /* Moves the unpacked layer and its tar into place and registers it (the caller holds the lock).
- * work: the absolute work directory holding "dir" (-> layers/<chain>) and "layer.tar". */
+ * work: the absolute work directory holding "dir" (-> layers/<chain>) and "layer.tar" (the
+ * blob; not with split, where dir holds a sealed tar-split instead). */
 static int
 layer_commit(struct berth_store *s, const char *work, const char *parent, const char *chain,
-             const char *diff, int64_t size, struct berth_error **err)
+             const char *diff, int64_t size, bool split, struct berth_error **err)
 {
     char layer_rel[100], blob_rel[100];
     snprintf(layer_rel, sizeof(layer_rel), "layers/%s", HEX(chain));
@@ -672,7 +675,8 @@ layer_commit(struct berth_store *s, const char *work, const char *parent, const 
     /* a directory without a row is a leftover of a failed attempt */
     if (faccessat(s->root_fd, layer_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         discard(s, layer_rel);
-    bool blob_existed = faccessat(s->root_fd, blob_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    bool blob_existed =
+        split || faccessat(s->root_fd, blob_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
     int r = 0;
     if (!blob_existed)
         r = blob_place(s, work_tar, diff, err);
@@ -740,12 +744,97 @@ pass_error(struct berth_error **err, struct berth_error *local)
         berth_error_free(local);
 }
 
+/* The input read once more, into the blob, when its tar-split could not be sealed. */
+static int
+layer_ingest_again(const struct berth_layer_input *in, int tar, const char *diff,
+                   struct berth_error **err)
+{
+    struct berth_layer_input again = *in;
+    again.progress = NULL;
+    char diff2[72];
+    int r = berth_layer_ingest_input(&again, tar, NULL, -1, 0, diff2, NULL, err);
+    if (r < 0)
+        return r;
+    if (strcmp(diff, diff2) != 0)
+        return berth_error_setq(err, EIO, "the layer changed while it was read (%s, then %s)",
+                                diff, diff2);
+    return 0;
+}
+
+/* Streams the input through the unpack child; with split, a tar-split is made beside the files
+ * instead of the blob (dir/tar-split): *split stays true when it could be sealed, else the
+ * input (a range, not discarded yet) is read again into the blob. */
+static int
+layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in, const char *diff_path,
+                    int work_fd, int tar, bool *split, char diff[72], int64_t *ret_size,
+                    struct berth_error **err)
+{
+    _cleanup_close_ int split_fd = -1, list_fd = -1;
+    struct berth_tar_split *ts = NULL;
+    struct berth_layer_input first = *in;
+    if (*split) {
+        split_fd = openat(work_fd, "dir/tar-split",
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        list_fd = memfd_create("berth-unpack-list", MFD_CLOEXEC);
+        if (split_fd < 0 || list_fd < 0 || berth_tar_split_new(split_fd, &ts, NULL) < 0)
+            *split = false; /* the blob, as without */
+        else
+            first.discard = false; /* the range may be needed again */
+    }
+    struct berth_layer_unpacker *u = NULL;
+    int pipe_fd = -1;
+    int r = berth_layer_unpack_start(diff_path, s->driver, *split ? list_fd : -1, &pipe_fd, &u, err);
+    if (r < 0) {
+        berth_tar_split_free(ts);
+        return r;
+    }
+    struct berth_error *ingest_err = NULL;
+    int ri = berth_layer_ingest_input(&first, *split ? -1 : tar, ts, pipe_fd, 0, diff, NULL,
+                                      &ingest_err);
+    close(pipe_fd); /* the end of the tar for the child */
+    struct berth_error *unpack_err = NULL;
+    int ru = berth_layer_unpack_finish(u, ret_size, &unpack_err);
+    /* a broken input is the cause; the child only saw it end early */
+    if (ri < 0) {
+        berth_error_free(unpack_err);
+        berth_tar_split_free(ts);
+        pass_error(err, ingest_err);
+        return ri;
+    }
+    if (ru < 0) {
+        berth_tar_split_free(ts);
+        pass_error(err, unpack_err);
+        return ru;
+    }
+    if (*split) {
+        bool sealed = false;
+        r = berth_tar_split_seal(ts, list_fd, &sealed, err);
+        berth_tar_split_free(ts);
+        if (r < 0)
+            return r;
+        if (!sealed) {
+            *split = false;
+            if (unlinkat(work_fd, "dir/tar-split", 0) < 0)
+                return berth_error_set(err, errno, "remove the tar-split");
+            if ((r = layer_ingest_again(in, tar, diff, err)) < 0)
+                return r;
+        } else if (in->discard && in->length > 0) {
+            /* read for the last time: nothing of it needs writing back */
+            (void)fallocate(in->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, in->offset,
+                            in->length);
+        }
+    }
+    r = berth_store_fault_error("store.layer.ingest", err);
+    return r < 0 ? r : berth_store_fault_error("store.layer.unpack", err);
+}
+
 /* Decompresses the input into work/layer.tar (hashing it) and unpacks it into work/dir/diff:
- * streamed through the unpack child's pipe, or (vfs with a parent) from the file afterwards. */
+ * streamed through the unpack child's pipe, or (vfs with a parent) from the file afterwards.
+ * *split (in: wanted; out: made): a tar-split replaces the blob (see layer_stream_unpack). */
 static int
 layer_ingest_unpack(struct berth_store *s, const char *parent_chain,
                     const struct berth_layer_input *in, const char *work, int work_fd, int tar,
-                    char diff[72], int64_t *ret_size, struct berth_error **err)
+                    bool *split, char diff[72], int64_t *ret_size, struct berth_error **err)
 {
     if (mkdirat(work_fd, "dir", 0700) < 0 || mkdirat(work_fd, "dir/diff", 0755) < 0)
         return berth_error_set(err, errno, "mkdir");
@@ -753,30 +842,10 @@ layer_ingest_unpack(struct berth_store *s, const char *parent_chain,
     if (asprintf(&diff_path, "%s/dir/diff", work) < 0)
         return berth_error_set(err, ENOMEM, "add layer");
     int r;
-    if (s->driver == BERTH_DRIVER_OVERLAY2 || !parent_chain) {
-        struct berth_layer_unpacker *u = NULL;
-        int pipe_fd = -1;
-        if ((r = berth_layer_unpack_start(diff_path, s->driver, &pipe_fd, &u, err)) < 0)
-            return r;
-        struct berth_error *ingest_err = NULL;
-        int ri = berth_layer_ingest_input(in, tar, pipe_fd, 0, diff, NULL, &ingest_err);
-        close(pipe_fd); /* the end of the tar for the child */
-        struct berth_error *unpack_err = NULL;
-        int ru = berth_layer_unpack_finish(u, ret_size, &unpack_err);
-        /* a broken input is the cause; the child only saw it end early */
-        if (ri < 0) {
-            berth_error_free(unpack_err);
-            pass_error(err, ingest_err);
-            return ri;
-        }
-        if (ru < 0) {
-            pass_error(err, unpack_err);
-            return ru;
-        }
-        r = berth_store_fault_error("store.layer.ingest", err);
-        return r < 0 ? r : berth_store_fault_error("store.layer.unpack", err);
-    }
-    if ((r = berth_layer_ingest_input(in, tar, -1, 0, diff, NULL, err)) < 0)
+    if (s->driver == BERTH_DRIVER_OVERLAY2 || !parent_chain)
+        return layer_stream_unpack(s, in, diff_path, work_fd, tar, split, diff, ret_size, err);
+    *split = false; /* the two passes read the blob */
+    if ((r = berth_layer_ingest_input(in, tar, NULL, -1, 0, diff, NULL, err)) < 0)
         return r;
     if ((r = berth_store_fault_error("store.layer.ingest", err)) < 0)
         return r;
@@ -835,8 +904,20 @@ berth_store_add_layer_input(struct berth_store *s, const char *parent_chain,
         openat(work_fd, "layer.tar", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (tar < 0)
         return berth_error_set(err, errno, "create '%s/layer.tar'", work);
+    /* A range of a file can be read again: the layer then keeps a tar-split instead of a copy
+     * of its tar (tar_split.h), falling back to the copy when the split does not hold. */
+    struct berth_layer_input range = *in;
+    struct stat st;
+    if (range.length < 0 && fstat(range.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        off_t at = lseek(range.fd, 0, SEEK_CUR);
+        if (at >= 0 && at <= st.st_size) {
+            range.offset = at;
+            range.length = st.st_size - at;
+        }
+    }
+    bool split = range.length >= 0 && !getenv("BERTH_NO_TAR_SPLIT");
     int64_t size = 0;
-    r = layer_ingest_unpack(s, parent_chain, in, work, work_fd, tar, diff, &size, err);
+    r = layer_ingest_unpack(s, parent_chain, &range, work, work_fd, tar, &split, diff, &size, err);
     if (r < 0)
         return berth_error_wrap(err, "add layer");
     if (expected_diff && strcmp(expected_diff, diff) != 0)
@@ -864,7 +945,7 @@ berth_store_add_layer_input(struct berth_store *s, const char *parent_chain,
     LOCKED(s);
     r = layer_exists(s, chain, err); /* already there, or another thread won the race */
     if (r == 0)
-        r = layer_commit(s, work, parent_chain, chain, diff, size, err);
+        r = layer_commit(s, work, parent_chain, chain, diff, size, split, err);
     if (r < 0)
         return berth_error_wrap(err, "add layer %s", chain);
     r = berth_store_fault_error("store.layer.done", err);
@@ -904,4 +985,93 @@ berth_store_layer_path(struct berth_store *s, const char *chain_id, char **ret,
         return berth_error_set(err, ENOMEM, "layer path");
     *ret = p;
     return 0;
+}
+
+/* A layer's tar for save: the blob of its diff ID, else the layer's tar-split. */
+struct layer_tar {
+    int blob_fd, split_fd, diff_fd;
+};
+
+static void
+layer_tar_close(struct layer_tar *t)
+{
+    berth_closep(&t->blob_fd);
+    berth_closep(&t->split_fd);
+    berth_closep(&t->diff_fd);
+}
+
+static int
+layer_tar_open(struct berth_store *s, const char *chain_id, const char *diff_id,
+               struct layer_tar *t, struct berth_error **err)
+{
+    *t = (struct layer_tar){-1, -1, -1};
+    if (!berth_store_is_sha256(chain_id) || !berth_store_is_sha256(diff_id))
+        return berth_error_setq(err, EINVAL, "invalid layer ID");
+    char rel[120];
+    snprintf(rel, sizeof(rel), "blobs/sha256/%s", HEX(diff_id));
+    t->blob_fd = openat(s->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (t->blob_fd >= 0)
+        return 0;
+    if (errno != ENOENT)
+        return berth_error_set(err, errno, "open blob %s", diff_id);
+    snprintf(rel, sizeof(rel), "layers/%s/tar-split", HEX(chain_id));
+    t->split_fd = openat(s->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    snprintf(rel, sizeof(rel), "layers/%s/diff", HEX(chain_id));
+    t->diff_fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (t->split_fd < 0 || t->diff_fd < 0) {
+        int r = berth_error_set(err, errno, "layer %s: neither its tar nor its tar-split", chain_id);
+        layer_tar_close(t);
+        return r;
+    }
+    return 0;
+}
+
+int
+berth_store_layer_tar_size(struct berth_store *s, const char *chain_id, const char *diff_id,
+                           uint64_t *ret_size, struct berth_error **err)
+{
+    struct layer_tar t;
+    int r = layer_tar_open(s, chain_id, diff_id, &t, err);
+    if (r < 0)
+        return r;
+    struct stat st;
+    if (t.blob_fd >= 0) {
+        if (fstat(t.blob_fd, &st) < 0)
+            r = berth_error_set(err, errno, "blob %s", diff_id);
+        else
+            *ret_size = (uint64_t)st.st_size;
+    } else {
+        r = berth_tar_split_size(t.split_fd, ret_size, err);
+    }
+    layer_tar_close(&t);
+    return r < 0 ? berth_error_wrap(err, "layer %s", chain_id) : 0;
+}
+
+int
+berth_store_layer_tar_write(struct berth_store *s, const char *chain_id, const char *diff_id,
+                            int (*emit)(void *cls, const void *buf, size_t len), void *cls,
+                            struct berth_error **err)
+{
+    struct layer_tar t;
+    int r = layer_tar_open(s, chain_id, diff_id, &t, err);
+    if (r < 0)
+        return r;
+    if (t.split_fd >= 0) {
+        r = berth_tar_split_rebuild(t.split_fd, t.diff_fd, emit, cls, err);
+    } else {
+        _cleanup_free_ char *buf = malloc(1 << 16);
+        ssize_t n = 0;
+        if (!buf)
+            r = berth_error_set(err, ENOMEM, "read blob");
+        while (r == 0 && (n = read(t.blob_fd, buf, 1 << 16)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                r = berth_error_set(err, errno, "read blob %s", diff_id);
+            else if ((r = emit(cls, buf, (size_t)n)) < 0)
+                r = berth_error_set(err, -r, "layer tar");
+        }
+    }
+    layer_tar_close(&t);
+    return r < 0 ? berth_error_wrap(err, "layer %s", chain_id) : 0;
 }

@@ -1,11 +1,16 @@
 /* The image store under data-root:
  *   berth.db                 SQLite (WAL): images, tags, layers, image->layer lists
  *   blobs/sha256/<hex>       content-addressed blobs, verified as they are written: image configs
- *                            and uncompressed layer tars (by diff ID, so `save` reproduces them
- *                            byte for byte)
+ *                            and the uncompressed tars of layers that have no tar-split (by
+ *                            diff ID, so `save` reproduces them byte for byte)
  *   layers/<chain hex>/      one directory per chain ID, unpacked once and shared:
  *                              diff/   the layer's files (overlay2: just this layer, whiteouts in
  *                                      overlay's form; vfs: the full filesystem up to this layer)
+ *                              tar-split  the layer's tar without its file data (tar_split.h):
+ *                                      made when the layer came from a file (load, import) and
+ *                                      its files hold their entries' data exactly; save rebuilds
+ *                                      the tar from it (BERTH_NO_TAR_SPLIT=1 in the environment
+ *                                      keeps blobs instead, for comparisons)
  *   tmp/                     work in progress; anything here at open is a crash leftover
  * Every change becomes visible in one SQLite transaction after its files are complete, so a crash
  * (kill -9) at any point leaves no partial image, and repeating the operation succeeds. */
@@ -77,6 +82,16 @@ struct berth_layer_input {
 int berth_store_add_layer_input(struct berth_store *store, const char *parent_chain,
                                 const struct berth_layer_input *in, const char *expected_diff,
                                 char ret_chain_id[72], char ret_diff_id[72],
+                                struct berth_error **err);
+/* A layer's uncompressed tar, byte for byte the one it was made from (its digest is diff_id):
+ * the blob of diff_id when the store keeps one, else rebuilt from the layer's tar-split and its
+ * files (tar_split.h). _size first (a tar header needs it), then _write hands the bytes to emit
+ * (which returns < 0 to stop). */
+int berth_store_layer_tar_size(struct berth_store *store, const char *chain_id,
+                               const char *diff_id, uint64_t *ret_size, struct berth_error **err);
+int berth_store_layer_tar_write(struct berth_store *store, const char *chain_id,
+                                const char *diff_id,
+                                int (*emit)(void *cls, const void *buf, size_t len), void *cls,
                                 struct berth_error **err);
 /* The directory holding a layer's files (diff/), for mounting. */
 int berth_store_layer_path(struct berth_store *store, const char *chain_id, char **ret,
