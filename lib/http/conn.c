@@ -187,7 +187,18 @@ read_request(struct berth_http_conn *c)
                 if (stop)
                     return 0;
             }
-            ssize_t n = conn_read(c, c->in, sizeof(c->in));
+            /* a spooled body is read in large pieces (its writes go out one writev per read);
+             * otherwise the small buffer in the connection */
+            berth_http_spool_flush(c);
+            bool spooling = c->route && c->spool_fd >= 0 && !c->early_status;
+            if (!spooling && c->big) {
+                free(c->big);
+                c->big = NULL;
+            } else if (spooling && !c->big) {
+                c->big = malloc(BERTH_HTTP_SPOOL_READ);
+            }
+            c->rbuf = c->big ? c->big : c->in;
+            ssize_t n = conn_read(c, c->rbuf, c->big ? BERTH_HTTP_SPOOL_READ : sizeof(c->in));
             if (!started) {
                 pthread_mutex_lock(&c->srv->lock);
                 c->idle = false;
@@ -205,7 +216,7 @@ read_request(struct berth_http_conn *c)
         }
         started = true;
         size_t used =
-            http_parser_execute(&c->parser, &parser_settings, c->in + c->in_off, c->in_len);
+            http_parser_execute(&c->parser, &parser_settings, c->rbuf + c->in_off, c->in_len);
         c->in_off += used;
         c->in_len -= used;
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
@@ -326,7 +337,7 @@ hijack_run_thread(void *arg)
 {
     struct hijack_args *a = arg;
     struct berth_http_response *r = &a->c->resp;
-    r->run(r->cls, a->fd, a->c->in + a->c->in_off, a->c->in_len);
+    r->run(r->cls, a->fd, a->c->rbuf + a->c->in_off, a->c->in_len);
     shutdown(a->fd, SHUT_RDWR); /* the pump sees the end */
     return NULL;
 }
@@ -367,7 +378,7 @@ static void
 run_hijack(struct berth_http_conn *c)
 {
     struct berth_http_response *r = &c->resp;
-    const char *extra = c->in + c->in_off;
+    const char *extra = c->rbuf + c->in_off;
     size_t extra_len = c->in_len;
     if (!c->ssl) {
         if (!berth_http_hijack_track(c->srv, c->fd))
@@ -433,6 +444,7 @@ static void
 conn_free(struct berth_http_conn *c)
 {
     berth_http_request_end(c);
+    free(c->big);
     if (c->ssl)
         SSL_free(c->ssl);
     if (c->fd >= 0)
@@ -531,6 +543,7 @@ accept_one(struct berth_http_server *srv, struct berth_http_listener *l)
     c->srv = srv;
     c->fd = fd;
     c->spool_fd = -1;
+    c->rbuf = c->in;
     *s = (struct conn_start){c, l->tls};
     pthread_mutex_lock(&srv->lock);
     bool stopping = atomic_load(&srv->stopping);

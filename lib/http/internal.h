@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/uio.h>
 
 #include "http/server.h"
 
@@ -81,6 +82,8 @@ struct berth_http_conn {
     size_t n_query;
     bool message_done, bad_head;
     char in[16384];
+    char *rbuf;    /* what was read last: in, or big */
+    char *big;     /* while a body is spooled: fewer, larger reads (BERTH_HTTP_SPOOL_READ) */
     size_t in_off, in_len;
     /* the request */
     char method[16];
@@ -91,6 +94,9 @@ struct berth_http_conn {
     size_t body_len, body_cap;
     bool body_too_large, counted;
     int spool_fd;
+    /* body pieces (pointing into rbuf) not yet written to spool_fd: one writev per read */
+    struct iovec spool_iov[64];
+    int n_spool_iov;
     int early_status; /* an error found before the body: the reply once it is read */
     char early_msg[256];
     struct berth_http_response resp;
@@ -105,6 +111,10 @@ bool berth_http_conn_write(struct berth_http_conn *c, const void *buf, size_t le
 /* server.c */
 /* Route, version and body handling once the head of a request is in. */
 void berth_http_request_begin(struct berth_http_conn *c);
+/* Writes the spooled body pieces held in spool_iov (before rbuf is read into again). */
+void berth_http_spool_flush(struct berth_http_conn *c);
+/* the read size while a body is spooled */
+#define BERTH_HTTP_SPOOL_READ (1 << 20)
 void berth_http_take_body(struct berth_http_conn *c, const char *data, size_t len);
 /* Runs the handler (or replies with the early error); the reply is in c->resp after. */
 void berth_http_request_run(struct berth_http_conn *c);

@@ -680,8 +680,9 @@ berth_http_take_body(struct berth_http_conn *c, const char *data, size_t len)
     if (c->early_status || !c->route || c->route->body == BERTH_BODY_NONE)
         return;
     if (c->route->body == BERTH_BODY_SPOOL) {
-        if (berth_write_all(c->spool_fd, data, len) < 0)
-            set_early(c, 500, "cannot spool the request body: %s", strerror(errno));
+        if (c->n_spool_iov == (int)BERTH_ARRAY_SIZE(c->spool_iov))
+            berth_http_spool_flush(c);
+        c->spool_iov[c->n_spool_iov++] = (struct iovec){(void *)data, len};
         return;
     }
     if (c->body_too_large || c->body_len + len > BERTH_HTTP_MAX_JSON_BODY) {
@@ -706,6 +707,32 @@ berth_http_take_body(struct berth_http_conn *c, const char *data, size_t len)
 }
 
 void
+berth_http_spool_flush(struct berth_http_conn *c)
+{
+    struct iovec *iov = c->spool_iov;
+    int n = c->n_spool_iov;
+    c->n_spool_iov = 0;
+    while (n > 0 && !c->early_status) {
+        ssize_t w = writev(c->spool_fd, iov, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            set_early(c, 500, "cannot spool the request body: %s",
+                      w < 0 ? strerror(errno) : "short write");
+            return;
+        }
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++, n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+}
+
+void
 berth_http_request_run(struct berth_http_conn *c)
 {
     struct berth_http_request *req = &c->req;
@@ -722,6 +749,7 @@ berth_http_request_run(struct berth_http_conn *c)
             req->body = c->body ? c->body : "";
             req->body_len = c->body_len;
         } else if (c->route->body == BERTH_BODY_SPOOL) {
+            berth_http_spool_flush(c);
             lseek(c->spool_fd, 0, SEEK_SET);
             req->body_fd = c->spool_fd;
         }
@@ -766,6 +794,7 @@ berth_http_request_end(struct berth_http_conn *c)
     c->body_len = c->body_cap = 0;
     c->message_done = c->bad_head = c->body_too_large = c->counted = false;
     c->spool_fd = -1;
+    c->n_spool_iov = 0;
     c->early_status = 0;
     c->route = NULL;
     memset(&c->req, 0, sizeof(c->req));

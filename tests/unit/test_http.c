@@ -40,15 +40,29 @@ h_json_body(struct berth_http_request *req)
     berth_http_reply_json(req, 200, json_pack("{s:i,s:o}", "len", (int)req->body_len, "got", j));
 }
 
+/* FNV-1a over a body, to compare what arrived with what was sent */
+static uint64_t
+fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static void
 h_spool(struct berth_http_request *req)
 {
-    char buf[65536];
+    unsigned char buf[65536];
     size_t total = 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
     ssize_t n;
-    while ((n = read(req->body_fd, buf, sizeof(buf))) > 0)
+    while ((n = read(req->body_fd, buf, sizeof(buf))) > 0) {
         total += (size_t)n;
-    berth_http_reply_json(req, 200, json_pack("{s:I}", "bytes", (json_int_t)total));
+        h = fnv1a(h, buf, (size_t)n);
+    }
+    char hex[20];
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+    berth_http_reply_json(req, 200, json_pack("{s:I,s:s}", "bytes", (json_int_t)total, "fnv", hex));
 }
 
 static void
@@ -276,6 +290,35 @@ main(void)
     _cleanup_free_ char *m = roundtrip(s, (size_t)sl + sbig);
     check(strstr(m, "\"bytes\":6291456"), "a spooled body arrives whole in a temporary file");
     free(s);
+
+    /* a chunked spooled body in pieces of every size (read in large pieces and written out one
+     * writev per read), then a pipelined request behind it on the same connection */
+    static const size_t pieces[] = {1, 7, 4096, 32768, 100000, 3, 65536, 511, 1 << 20};
+    size_t cap = (4u << 20) + 4096, len = 0, body = 0;
+    char *cr = malloc(cap);
+    uint64_t want = 0xcbf29ce484222325ULL;
+    len += (size_t)snprintf(cr, cap, "POST /spool HTTP/1.1\r\nHost: d\r\n"
+                                     "Transfer-Encoding: chunked\r\n\r\n");
+    for (size_t pi = 0; body < (3u << 20); pi++) {
+        size_t piece = pieces[pi % BERTH_ARRAY_SIZE(pieces)];
+        len += (size_t)snprintf(cr + len, cap - len, "%zx\r\n", piece);
+        for (size_t at = 0; at < piece; at++, body++)
+            cr[len + at] = (char)((body * 131 + body / 7) & 0xff);
+        want = fnv1a(want, (unsigned char *)cr + len, piece);
+        len += piece;
+        len += (size_t)snprintf(cr + len, cap - len, "\r\n");
+    }
+    len += (size_t)snprintf(cr + len, cap - len,
+                            "0\r\n\r\nGET /things/9/json HTTP/1.1\r\nHost: d\r\n"
+                            "Connection: close\r\n\r\n");
+    _cleanup_free_ char *cm = roundtrip(cr, len);
+    char want_body[96];
+    snprintf(want_body, sizeof(want_body), "{\"bytes\":%zu,\"fnv\":\"%016llx\"}", body,
+             (unsigned long long)want);
+    check(cm && strstr(cm, want_body), "a chunked spooled body arrives byte for byte (%s)",
+          want_body);
+    check(cm && strstr(cm, "\"param\":\"9\""), "and the request pipelined behind it is served");
+    free(cr);
 
     _cleanup_free_ char *n = get("/query?names=a&names=b%3Ac&force=True&off=0");
     check(strstr(n, "\"names\":[\"a\",\"b:c\"]"), "repeated query keys");
