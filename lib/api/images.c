@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "api/routes.h"
 #include "container/container.h"
 #include "core/cleanup.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
@@ -907,25 +909,63 @@ berth_api_images_load(struct berth_http_request *req)
     job_start(req, j);
 }
 
-/* ---- save: the tarball is written to an unnamed file, then streamed ---- */
+/* ---- save: the tarball is written by a thread into a pipe that the response streams ---- */
 
-struct file_stream {
-    int fd;
+struct save_stream {
+    struct berth_daemon *d;
+    char **names;
+    int rd, wr;
+    pthread_t thread;
+    atomic_bool failed;
 };
 
-static ssize_t
-file_produce(void *cls, char *buf, size_t max)
+static void *
+save_thread(void *arg)
 {
-    struct file_stream *s = cls;
-    ssize_t n = read(s->fd, buf, max);
-    return n > 0 ? n : -1;
+    struct save_stream *s = arg;
+    struct berth_error *err = NULL;
+    if (berth_archive_save(s->d->store, (const char *const *)s->names, s->wr, &err) < 0) {
+        /* the status went out with the first bytes: the stream is cut short instead */
+        atomic_store(&s->failed, true);
+        struct pollfd pf = {.fd = s->wr, .events = POLLOUT};
+        bool client_gone = poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR);
+        if (!client_gone)
+            berth_log(BERTH_LOG_ERROR, "%s", err && err->msg ? err->msg : "save failed");
+        berth_error_free(err);
+    }
+    close(s->wr);
+    s->wr = -1;
+    malloc_trim(0); /* the archive's buffers, as after a load */
+    return NULL;
+}
+
+static ssize_t
+save_produce(void *cls, char *buf, size_t max)
+{
+    struct save_stream *s = cls;
+    for (;;) {
+        ssize_t n = read(s->rd, buf, max);
+        if (n > 0)
+            return n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -2;
+        /* the writer is done: complete, or failed */
+        pthread_join(s->thread, NULL);
+        s->thread = 0;
+        return atomic_load(&s->failed) ? -2 : -1;
+    }
 }
 
 static void
-file_free(void *cls)
+save_free(void *cls)
 {
-    struct file_stream *s = cls;
-    close(s->fd);
+    struct save_stream *s = cls;
+    close(s->rd); /* a writer still at work meets EPIPE and stops */
+    if (s->thread)
+        pthread_join(s->thread, NULL);
+    berth_strv_free(s->names);
     free(s);
 }
 
@@ -937,13 +977,7 @@ save(struct berth_http_request *req, const char *const *names)
         berth_http_reply_error(req, 400, "no images to save");
         return;
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s/tmp", d->cfg.data_root);
-    int fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        berth_http_reply_error(req, 500, "save: temporary file in %s: %s", tmp, strerror(errno));
-        return;
-    }
+    /* every name is checked before the stream (and its status) starts */
     struct berth_error *err = NULL;
     for (size_t i = 0; names[i]; i++) {
         struct berth_image *img = NULL;
@@ -951,24 +985,33 @@ save(struct berth_http_request *req, const char *const *names)
             break;
         berth_image_free(img);
     }
-    if (err || berth_archive_save(d->store, names, fd, &err) < 0) {
-        close(fd);
+    if (err) {
         berth_http_reply_berror(req, err);
         berth_error_free(err);
         return;
     }
-    lseek(fd, 0, SEEK_SET);
-    struct file_stream *s = calloc(1, sizeof(*s));
-    if (!s) {
-        close(fd);
-        berth_http_reply_error(req, 500, "out of memory");
+    struct save_stream *s = calloc(1, sizeof(*s));
+    int p[2] = {-1, -1};
+    if (!s || pipe2(p, O_CLOEXEC) < 0) {
+        free(s);
+        berth_http_reply_error(req, 500, "save: %s", strerror(errno ? errno : ENOMEM));
         return;
     }
-    s->fd = fd;
-    malloc_trim(0); /* the archive's buffers, as after a load */
+    (void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    *s = (struct save_stream){.d = d, .rd = p[0], .wr = p[1]};
+    for (size_t i = 0; names[i]; i++)
+        berth_strv_push(&s->names, names[i]);
+    if (!s->names || pthread_create(&s->thread, NULL, save_thread, s) != 0) {
+        close(p[0]);
+        close(p[1]);
+        berth_strv_free(s->names);
+        free(s);
+        berth_http_reply_error(req, 500, "save: cannot start");
+        return;
+    }
     for (size_t i = 0; names[i]; i++)
         berth_events_publish(d->events, "image", "save", names[i], NULL, NULL);
-    berth_http_reply_stream(req, 200, "application/x-tar", file_produce, s, file_free);
+    berth_http_reply_stream(req, 200, "application/x-tar", save_produce, s, save_free);
 }
 
 void

@@ -20,7 +20,7 @@
 #include "core/util.h"
 #include "http/internal.h"
 
-#define STREAM_CHUNK (32u * 1024)
+#define STREAM_CHUNK (256u * 1024) /* large streams (save, export) in fewer writes */
 #define STREAM_IDLE_NS (20 * 1000000L) /* a producer with nothing yet is asked again after this */
 
 /* ---- raw I/O ---- */
@@ -301,6 +301,8 @@ write_stream(struct berth_http_conn *c, struct berth_http_response *r, bool head
         return false;
     for (;;) {
         ssize_t n = r->produce(r->cls, buf + 16, STREAM_CHUNK);
+        if (n == -2)
+            return false; /* failed midway: no end of stream */
         if (n < 0)
             break;
         if (n == 0) {

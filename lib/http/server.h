@@ -100,7 +100,9 @@ void berth_http_reply_berror(struct berth_http_request *req, const struct berth_
 unsigned berth_http_status_of_errno(int code);
 
 /* A chunked stream: produce() is called with a buffer and returns the bytes written, 0 to wait
- * for more (it should block until it has data or the client is gone), or -1 at the end. */
+ * for more (it should block until it has data or the client is gone), -1 at the end, or -2 when
+ * it failed midway: the connection is then closed without the stream's end, so the client
+ * sees it cut short rather than complete. */
 typedef ssize_t (*berth_http_produce)(void *cls, char *buf, size_t max);
 void berth_http_reply_stream(struct berth_http_request *req, unsigned status,
                              const char *content_type, berth_http_produce produce, void *cls,

@@ -980,6 +980,10 @@ berth_archive_save(struct berth_store *store, const char *const *names, int out_
 {
     struct saver s = {.a = archive_write_new()};
     archive_write_set_format_pax_restricted(s.a);
+    /* large writes (the default is one 10 KiB block each); the end is not padded, as
+     * libarchive does by default for a regular file (this one is) */
+    archive_write_set_bytes_per_block(s.a, 1 << 20);
+    archive_write_set_bytes_in_last_block(s.a, 1);
     int r = 0;
     json_t *manifest = json_array(), *index_manifests = json_array();
     if (archive_write_open_fd(s.a, out_fd) != ARCHIVE_OK) {

@@ -128,6 +128,46 @@ t_bad_input() {
     expect_true "no work left in tmp" test -z "$(ls "$WORK/d-i/data/tmp")"
 }
 
+# A layer loaded (or imported) from a file keeps a tar-split instead of a second copy of its tar:
+# save rebuilds the tar byte for byte from it; a layer file changed under the store makes save
+# fail (the stream is cut short: the CLI exits 1) instead of writing a wrong tarball.
+t_save_tar_split() {
+    ensure_daemon ts
+    local data=$WORK/d-ts/data
+    tar -C "$BASE/rootfs" -cf "$WORK/ts-rootfs.tar" .
+    dk ts import "$WORK/ts-rootfs.tar" split:1 >/dev/null
+    local diff; diff=$(dk ts image inspect -f '{{index .RootFS.Layers 0}}' split:1)
+    local chain=${diff#sha256:}
+    expect_true "the layer has a tar-split" test -s "$data/layers/$chain/tar-split"
+    expect_true "and no blob of its tar" test ! -e "$data/blobs/sha256/$chain"
+    dk ts save -o "$WORK/ts.tar" split:1
+    expect_rc "docker save of it" $? 0
+    local layer; layer=$(tar -xOf "$WORK/ts.tar" manifest.json | jq -r '.[0].Layers[0]')
+    expect_eq "the saved layer is the imported tar, byte for byte" \
+        "sha256:$(tar -xOf "$WORK/ts.tar" "$layer" | sha256sum | cut -d' ' -f1)" "$diff"
+    expect_eq "and the rootfs tarball itself" "$(tar -xOf "$WORK/ts.tar" "$layer" | sha256sum)" \
+        "$(sha256sum <"$WORK/ts-rootfs.tar")"
+    dk ts save split:1 | head -c 100000 >/dev/null
+    sleep 0.5
+    expect_nomatch "a client that stops reading a save is not logged as an error" \
+        "$(cat "$WORK/d-ts/log")" "error|save"
+    expect_eq "and berthd serves on" "$(api ts http://d/_ping)" OK
+    dk ts rmi split:1 >/dev/null
+    expect_eq "load of the save" "$(dk ts load -i "$WORK/ts.tar")" "Loaded image: split:1"
+    expect_true "a tar-split again" test -s "$data/layers/$chain/tar-split"
+    local f; f=$(cd "$data/layers/$chain/diff" && find . -type f -size +1k | head -1)
+    cp "$data/layers/$chain/diff/$f" "$WORK/ts-orig"
+    echo tampered >>"$data/layers/$chain/diff/$f"
+    out=$(dk ts save -o "$WORK/ts-bad.tar" split:1 2>&1); rc=$?
+    expect_rc "save of a layer whose file changed fails" "$rc" 1
+    expect_match "berthd says which file" "$(cat "$WORK/d-ts/log")" "layer file '${f#./}' changed since it was unpacked"
+    expect_eq "berthd is still alive" "$(api ts http://d/_ping)" OK
+    cp "$WORK/ts-orig" "$data/layers/$chain/diff/$f"
+    dk ts save split:1 | cmp -s - "$WORK/ts.tar"
+    expect_rc "restored, the same tarball again" $? 0
+    stop_daemon ts
+}
+
 # berth's own client and the real docker CLI print the same against berthd
 t_both_clients() {
     ensure_daemon b2

@@ -101,6 +101,24 @@ h_stream(struct berth_http_request *req)
     berth_http_reply_stream(req, 200, "application/json", produce_three, c, free);
 }
 
+/* two messages, then a failure midway */
+static ssize_t
+produce_then_fail(void *cls, char *buf, size_t max)
+{
+    struct count *c = cls;
+    if (c->n == 2)
+        return -2;
+    c->n++;
+    return snprintf(buf, max, "{\"n\":%d}\r\n", c->n);
+}
+
+static void
+h_stream_fail(struct berth_http_request *req)
+{
+    struct count *c = calloc(1, sizeof(*c));
+    berth_http_reply_stream(req, 200, "application/json", produce_then_fail, c, free);
+}
+
 static void
 h_errno(struct berth_http_request *req)
 {
@@ -150,6 +168,7 @@ static const struct berth_route routes[] = {
     {"POST", "/spool", NULL, false, BERTH_BODY_SPOOL, h_spool},
     {"GET", "/query", NULL, false, BERTH_BODY_NONE, h_query},
     {"GET", "/stream", NULL, false, BERTH_BODY_NONE, h_stream},
+    {"GET", "/stream-fail", NULL, false, BERTH_BODY_NONE, h_stream_fail},
 };
 
 /* Sends raw bytes on a fresh connection and reads the whole reply (the request asks the server
@@ -328,6 +347,12 @@ main(void)
     _cleanup_free_ char *o = get("/stream");
     check(strstr(o, "Transfer-Encoding: chunked\r\n"), "a stream is chunked");
     check(strstr(o, "{\"n\":1}") && strstr(o, "{\"n\":3}"), "a stream delivers every message");
+    check(strstr(o, "\r\n0\r\n\r\n"), "and ends with the last chunk");
+    /* kept alive, yet the connection closes: the client sees the stream cut short */
+    static const char fail_req[] = "GET /stream-fail HTTP/1.1\r\nHost: d\r\n\r\n";
+    _cleanup_free_ char *of = roundtrip(fail_req, sizeof(fail_req) - 1);
+    check(of && strstr(of, "{\"n\":2}") && !strstr(of, "\r\n0\r\n\r\n"),
+          "a stream that fails midway is cut short: no last chunk, the connection closed");
 
     static const char head[] =
         "HEAD /things/x/json HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n";
