@@ -103,7 +103,7 @@ $(B)/recvtty: tests/helpers/recvtty.c
 $(B)/specgen: tests/helpers/specgen.c $(B)/libberth.a
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(B)/libberth.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libberth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(B)/libberth.a $(LIBS) $(LDFLAGS)
 

@@ -20,7 +20,7 @@
 #include "core/util.h"
 #include "http/internal.h"
 
-#define STREAM_CHUNK (256u * 1024) /* large streams (save, export) in fewer writes */
+#define STREAM_CHUNK (256u * 1024)     /* large streams (save, export) in fewer writes */
 #define STREAM_IDLE_NS (20 * 1000000L) /* a producer with nothing yet is asked again after this */
 
 /* ---- raw I/O ---- */

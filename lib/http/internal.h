@@ -82,8 +82,8 @@ struct berth_http_conn {
     size_t n_query;
     bool message_done, bad_head;
     char in[16384];
-    char *rbuf;    /* what was read last: in, or big */
-    char *big;     /* while a body is spooled: fewer, larger reads (BERTH_HTTP_SPOOL_READ) */
+    char *rbuf; /* what was read last: in, or big */
+    char *big;  /* while a body is spooled: fewer, larger reads (BERTH_HTTP_SPOOL_READ) */
     size_t in_off, in_len;
     /* the request */
     char method[16];

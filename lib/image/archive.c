@@ -879,20 +879,28 @@ struct saver {
     char **written; /* blob digests already in the archive */
 };
 
+/* The header of a regular file of the saved tarball (0644, mtime 0). */
+static int
+entry_header(struct saver *s, const char *path, int64_t size)
+{
+    struct archive_entry *e = archive_entry_new();
+    if (!e)
+        return -ENOMEM;
+    archive_entry_set_pathname(e, path);
+    archive_entry_set_mode(e, S_IFREG | 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    archive_entry_set_mtime(e, 0, 0);
+    int r = archive_write_header(s->a, e) == ARCHIVE_OK ? 0 : -EIO;
+    archive_entry_free(e);
+    return r;
+}
+
 static int
 write_bytes(struct saver *s, const char *path, const void *data, size_t len)
 {
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, path);
-    archive_entry_set_mode(e, S_IFREG | 0644);
-    archive_entry_set_size(e, (la_int64_t)len);
-    archive_entry_set_mtime(e, 0, 0);
-    int r = archive_write_header(s->a, e) == ARCHIVE_OK &&
-                    (len == 0 || archive_write_data(s->a, data, len) == (la_ssize_t)len)
-                ? 0
-                : -EIO;
-    archive_entry_free(e);
-    return r;
+    if (entry_header(s, path, (int64_t)len) < 0)
+        return -EIO;
+    return len == 0 || archive_write_data(s->a, data, len) == (la_ssize_t)len ? 0 : -EIO;
 }
 
 static bool
@@ -921,13 +929,7 @@ write_blob(struct saver *s, struct berth_store *store, const char *digest, int64
         return 0;
     char path[256];
     snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, path);
-    archive_entry_set_mode(e, S_IFREG | 0644);
-    archive_entry_set_size(e, st.st_size);
-    archive_entry_set_mtime(e, 0, 0);
-    r = archive_write_header(s->a, e) == ARCHIVE_OK ? 0 : -EIO;
-    archive_entry_free(e);
+    r = entry_header(s, path, st.st_size);
     char buf[1 << 16];
     ssize_t n;
     while (r == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
@@ -960,14 +962,7 @@ write_layer(struct saver *s, struct berth_store *store, const char *chain, const
         return 0;
     char path[256];
     snprintf(path, sizeof(path), "blobs/sha256/%s", diff + 7);
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, path);
-    archive_entry_set_mode(e, S_IFREG | 0644);
-    archive_entry_set_size(e, (la_int64_t)size);
-    archive_entry_set_mtime(e, 0, 0);
-    r = archive_write_header(s->a, e) == ARCHIVE_OK ? 0 : -EIO;
-    archive_entry_free(e);
-    if (r < 0)
+    if ((r = entry_header(s, path, (int64_t)size)) < 0)
         return berth_error_setq(err, EIO, "save: writing %s: %s", diff, archive_error_string(s->a));
     if ((r = berth_store_layer_tar_write(store, chain, diff, emit_to_archive, s->a, err)) < 0)
         return berth_error_wrap(err, "save");
@@ -1011,8 +1006,7 @@ berth_archive_save(struct berth_store *store, const char *const *names, int out_
         json_t *layer_paths = json_array(), *layer_descs = json_array();
         for (size_t i = 0; img->diff_ids && img->diff_ids[i]; i++) {
             int64_t size = 0;
-            if ((r = write_layer(&s, store, img->chain_ids[i], img->diff_ids[i], &size, err)) <
-                0)
+            if ((r = write_layer(&s, store, img->chain_ids[i], img->diff_ids[i], &size, err)) < 0)
                 break;
             char lp[256];
             snprintf(lp, sizeof(lp), "blobs/sha256/%s", img->diff_ids[i] + 7);

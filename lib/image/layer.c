@@ -529,6 +529,10 @@ struct unpack {
     enum berth_driver driver;
     int tar_fd;
     int64_t tar_size;
+    /* the tar is the bytes [range_off, range_off + range_len) of tar_fd, read with pread
+     * (range_len < 0: tar_fd is read as it is, a file or a pipe) */
+    int64_t range_off, range_len, range_done;
+    char *range_buf;
     int64_t size;
     char **opaque; /* vfs: directories to empty before extracting */
     size_t n_opaque;
@@ -713,6 +717,27 @@ check_entry(struct unpack *u, struct archive_entry *e, enum entry_kind *ret_kind
     return 0;
 }
 
+static la_ssize_t
+range_read(struct archive *a, void *cls, const void **ret)
+{
+    struct unpack *u = cls;
+    int64_t left = u->range_len - u->range_done;
+    ssize_t n = 0;
+    if (left > 0) {
+        do
+            n = pread(u->tar_fd, u->range_buf, left < IO_CHUNK ? (size_t)left : IO_CHUNK,
+                      u->range_off + u->range_done);
+        while (n < 0 && errno == EINTR);
+    }
+    if (n < 0) {
+        archive_set_error(a, errno, "read: %s", strerror(errno));
+        return -1;
+    }
+    u->range_done += n;
+    *ret = u->range_buf;
+    return n;
+}
+
 static int
 open_reader(struct unpack *u, struct archive **ret, struct berth_error **err)
 {
@@ -723,7 +748,18 @@ open_reader(struct unpack *u, struct archive **ret, struct berth_error **err)
         return berth_error_set(err, ENOMEM, "read layer tar");
     archive_read_support_format_tar(a);
     archive_read_support_format_empty(a);
-    if (archive_read_open_fd(a, u->tar_fd, IO_CHUNK) != ARCHIVE_OK) {
+    int opened;
+    if (u->range_len >= 0) {
+        u->range_done = 0;
+        if (!u->range_buf && !(u->range_buf = malloc(IO_CHUNK))) {
+            archive_read_free(a);
+            return berth_error_set(err, ENOMEM, "read layer tar");
+        }
+        opened = archive_read_open(a, u, NULL, range_read, NULL);
+    } else {
+        opened = archive_read_open_fd(a, u->tar_fd, IO_CHUNK);
+    }
+    if (opened != ARCHIVE_OK) {
         int r = berth_error_setq(err, archive_code(a), "read layer tar: %s", archive_msg(a));
         archive_read_free(a);
         return r;
@@ -994,11 +1030,15 @@ child_run(struct unpack *u, const char *diff_path, struct berth_error **err)
 
 static __attribute__((noreturn)) void
 child_main(int tar_fd, int report_fd, int list_fd, const char *diff_path, enum berth_driver driver,
-           int64_t tar_size)
+           int64_t tar_size, int64_t range_off, int64_t range_len)
 {
     int keep[3] = {tar_fd, report_fd, list_fd};
     close_other_fds(keep);
-    struct unpack u = {.driver = driver, .tar_fd = tar_fd, .tar_size = tar_size};
+    struct unpack u = {.driver = driver,
+                       .tar_fd = tar_fd,
+                       .tar_size = tar_size,
+                       .range_off = range_off,
+                       .range_len = range_len};
     struct berth_error *e = NULL;
     struct unpack_report rep = {0};
     /* no list: the daemon keeps the tar itself instead of a tar-split */
@@ -1012,7 +1052,7 @@ child_main(int tar_fd, int report_fd, int list_fd, const char *diff_path, enum b
         rep.msg[n] = '\0';
     }
     rep.size = u.size;
-    if (tar_size < 0) {
+    if (tar_size < 0 && range_len < 0) {
         /* read the stream to its end (tar padding, or the rest after an error), so the writer
          * never meets a closed pipe */
         static char sink[1 << 16];
@@ -1032,7 +1072,8 @@ child_main(int tar_fd, int report_fd, int list_fd, const char *diff_path, enum b
  * argv[0] and the environment before main() runs. glibc passes argc, argv and envp to
  * constructors. */
 #define UNPACK_ARGV0 "berth-layer-unpack"
-#define UNPACK_ENV "BERTH_LAYER_UNPACK" /* "<tar fd>:<report fd>:<list fd>:<driver>:<tar size>:<dir>" */
+/* "<tar fd>:<report fd>:<list fd>:<driver>:<tar size>:<range offset>:<range length>:<dir>" */
+#define UNPACK_ENV "BERTH_LAYER_UNPACK"
 
 static __attribute__((constructor)) void
 unpack_hook(int argc, char **argv, char **envp)
@@ -1043,21 +1084,24 @@ unpack_hook(int argc, char **argv, char **envp)
     if (!spec)
         return;
     int tar_fd, report_fd, list_fd, driver, consumed = 0;
-    long long tar_size;
-    if (sscanf(spec, "%d:%d:%d:%d:%lld:%n", &tar_fd, &report_fd, &list_fd, &driver, &tar_size,
-               &consumed) != 5 ||
-        consumed == 0 || tar_fd < 0 || report_fd < 0 || list_fd < -1 ||
+    long long tar_size, range_off, range_len;
+    if (sscanf(spec, "%d:%d:%d:%d:%lld:%lld:%lld:%n", &tar_fd, &report_fd, &list_fd, &driver,
+               &tar_size, &range_off, &range_len, &consumed) != 7 ||
+        consumed == 0 || tar_fd < 0 || report_fd < 0 || list_fd < -1 || range_off < 0 ||
         (driver != BERTH_DRIVER_OVERLAY2 && driver != BERTH_DRIVER_VFS))
         _exit(127);
     (void)envp;
-    child_main(tar_fd, report_fd, list_fd, spec + consumed, (enum berth_driver)driver, tar_size);
+    child_main(tar_fd, report_fd, list_fd, spec + consumed, (enum berth_driver)driver, tar_size,
+               range_off, range_len);
 }
 
-/* Starts the child on tar_fd (tar_size < 0: a stream). ret_report: the read end of its report.
- * list_fd >= 0: where it writes the files it wrote, for a tar-split. */
+/* Starts the child on tar_fd (tar_size < 0: a stream; range_len >= 0: the range of tar_fd at
+ * range_off, single pass). ret_report: the read end of its report. list_fd >= 0: where it
+ * writes the files it wrote, for a tar-split. */
 static int
-unpack_spawn(int tar_fd, int64_t tar_size, int list_fd, const char *diff_path,
-             enum berth_driver driver, pid_t *ret_pid, int *ret_report, struct berth_error **err)
+unpack_spawn(int tar_fd, int64_t tar_size, int64_t range_off, int64_t range_len, int list_fd,
+             const char *diff_path, enum berth_driver driver, pid_t *ret_pid, int *ret_report,
+             struct berth_error **err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -1065,8 +1109,9 @@ unpack_spawn(int tar_fd, int64_t tar_size, int list_fd, const char *diff_path,
     _cleanup_close_ int rd = p[0], wr = p[1];
     /* everything the child needs is prepared here, before fork */
     _cleanup_free_ char *spec = NULL;
-    if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%d:%lld:%s", tar_fd, wr, list_fd, (int)driver,
-                 (long long)tar_size, diff_path) < 0)
+    if (asprintf(&spec, UNPACK_ENV "=%d:%d:%d:%d:%lld:%lld:%lld:%s", tar_fd, wr, list_fd,
+                 (int)driver, (long long)tar_size, (long long)range_off, (long long)range_len,
+                 diff_path) < 0)
         return berth_error_set(err, ENOMEM, "unpack layer");
     size_t n_env = 0;
     for (char **e = environ; e && *e; e++)
@@ -1139,7 +1184,7 @@ berth_layer_unpack(int tar_fd, const char *diff_path, enum berth_driver driver, 
         return berth_error_setq(err, EINVAL, "unpack layer: the tar must be a regular file");
     pid_t pid;
     _cleanup_close_ int report = -1;
-    int r = unpack_spawn(tar_fd, st.st_size, -1, diff_path, driver, &pid, &report, err);
+    int r = unpack_spawn(tar_fd, st.st_size, 0, -1, -1, diff_path, driver, &pid, &report, err);
     if (r < 0)
         return r;
     return unpack_wait(pid, report, ret_size, err);
@@ -1151,8 +1196,8 @@ struct berth_layer_unpacker {
 };
 
 int
-berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int list_fd,
-                         int *ret_fd, struct berth_layer_unpacker **ret, struct berth_error **err)
+berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int list_fd, int *ret_fd,
+                         struct berth_layer_unpacker **ret, struct berth_error **err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -1163,12 +1208,36 @@ berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, int li
     struct berth_layer_unpacker *u = calloc(1, sizeof(*u));
     if (!u)
         return berth_error_set(err, ENOMEM, "unpack layer");
-    int r = unpack_spawn(rd, -1, list_fd, diff_path, driver, &u->pid, &u->report_fd, err);
+    int r = unpack_spawn(rd, -1, 0, -1, list_fd, diff_path, driver, &u->pid, &u->report_fd, err);
     if (r < 0) {
         free(u);
         return r;
     }
     *ret_fd = TAKE_FD(wr);
+    *ret = u;
+    return 0;
+}
+
+int
+berth_layer_unpack_start_range(const char *diff_path, enum berth_driver driver, int list_fd, int fd,
+                               int64_t offset, int64_t length, struct berth_layer_unpacker **ret,
+                               struct berth_error **err)
+{
+    /* its own read-only open file, so nothing the child does can touch the daemon's */
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    _cleanup_close_ int rd = open(proc, O_RDONLY | O_CLOEXEC);
+    if (rd < 0)
+        return berth_error_set(err, errno, "unpack layer: reopen the tar");
+    struct berth_layer_unpacker *u = calloc(1, sizeof(*u));
+    if (!u)
+        return berth_error_set(err, ENOMEM, "unpack layer");
+    int r = unpack_spawn(rd, -1, offset, length, list_fd, diff_path, driver, &u->pid, &u->report_fd,
+                         err);
+    if (r < 0) {
+        free(u);
+        return r;
+    }
     *ret = u;
     return 0;
 }

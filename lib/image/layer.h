@@ -69,5 +69,11 @@ int berth_layer_unpack_start(const char *diff_path, enum berth_driver driver, in
                              struct berth_error **err);
 int berth_layer_unpack_finish(struct berth_layer_unpacker *u, int64_t *ret_size,
                               struct berth_error **err);
+/* The same child reading an uncompressed tar straight from the bytes [offset, offset + length)
+ * of fd (a file, reopened read-only for it), single pass: no pipe, no copy through the daemon.
+ * The range must stay as it is until berth_layer_unpack_finish. */
+int berth_layer_unpack_start_range(const char *diff_path, enum berth_driver driver, int list_fd,
+                                   int fd, int64_t offset, int64_t length,
+                                   struct berth_layer_unpacker **ret, struct berth_error **err);
 
 #endif

@@ -675,8 +675,7 @@ layer_commit(struct berth_store *s, const char *work, const char *parent, const 
     /* a directory without a row is a leftover of a failed attempt */
     if (faccessat(s->root_fd, layer_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
         discard(s, layer_rel);
-    bool blob_existed =
-        split || faccessat(s->root_fd, blob_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    bool blob_existed = split || faccessat(s->root_fd, blob_rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
     int r = 0;
     if (!blob_existed)
         r = blob_place(s, work_tar, diff, err);
@@ -756,25 +755,40 @@ layer_ingest_again(const struct berth_layer_input *in, int tar, const char *diff
     if (r < 0)
         return r;
     if (strcmp(diff, diff2) != 0)
-        return berth_error_setq(err, EIO, "the layer changed while it was read (%s, then %s)",
-                                diff, diff2);
+        return berth_error_setq(err, EIO, "the layer changed while it was read (%s, then %s)", diff,
+                                diff2);
     return 0;
 }
 
-/* Streams the input through the unpack child; with split, a tar-split is made beside the files
- * instead of the blob (dir/tar-split): *split stays true when it could be sealed, else the
- * input (a range, not discarded yet) is read again into the blob. */
+/* A range of a file that holds a plain tar (no compression magic at its start): the unpack
+ * child can read it itself. */
+static bool
+plain_tar_range(const struct berth_layer_input *in)
+{
+    unsigned char m[6];
+    if (in->length < (int64_t)sizeof(m) ||
+        pread(in->fd, m, sizeof(m), in->offset) != (ssize_t)sizeof(m))
+        return false;
+    static const unsigned char gz[] = {0x1f, 0x8b}, zst[] = {0x28, 0xb5, 0x2f, 0xfd},
+                               xz[] = {0xfd, '7', 'z', 'X', 'Z', 0}, bz[] = {'B', 'Z', 'h'};
+    return memcmp(m, gz, sizeof(gz)) && memcmp(m, zst, sizeof(zst)) && memcmp(m, xz, sizeof(xz)) &&
+           memcmp(m, bz, sizeof(bz)) && m[0] != 0x5d /* lzma */;
+}
+
+/* Unpacks the input in the unpack child while this thread hashes it: the child reads a plain
+ * tar range itself, anything else through a pipe from here. With split, a tar-split is made
+ * beside the files instead of the blob (dir/tar-split): *split stays true when it could be
+ * sealed, else the input (a range, not discarded yet) is read again into the blob. */
 static int
-layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in, const char *diff_path,
-                    int work_fd, int tar, bool *split, char diff[72], int64_t *ret_size,
-                    struct berth_error **err)
+layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in,
+                    const char *diff_path, int work_fd, int tar, bool *split, char diff[72],
+                    int64_t *ret_size, struct berth_error **err)
 {
     _cleanup_close_ int split_fd = -1, list_fd = -1;
     struct berth_tar_split *ts = NULL;
     struct berth_layer_input first = *in;
     if (*split) {
-        split_fd = openat(work_fd, "dir/tar-split",
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        split_fd = openat(work_fd, "dir/tar-split", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         list_fd = memfd_create("berth-unpack-list", MFD_CLOEXEC);
         if (split_fd < 0 || list_fd < 0 || berth_tar_split_new(split_fd, &ts, NULL) < 0)
             *split = false; /* the blob, as without */
@@ -782,8 +796,19 @@ layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in, c
             first.discard = false; /* the range may be needed again */
     }
     struct berth_layer_unpacker *u = NULL;
-    int pipe_fd = -1;
-    int r = berth_layer_unpack_start(diff_path, s->driver, *split ? list_fd : -1, &pipe_fd, &u, err);
+    int pipe_fd = -1, r;
+    bool direct = plain_tar_range(in);
+    /* without /proc the range cannot be reopened for the child: the pipe then */
+    if (direct && berth_layer_unpack_start_range(diff_path, s->driver, *split ? list_fd : -1,
+                                                 in->fd, in->offset, in->length, &u, NULL) < 0)
+        direct = false;
+    if (direct) {
+        first.discard = false; /* the child reads the range too */
+        r = 0;
+    } else {
+        r = berth_layer_unpack_start(diff_path, s->driver, *split ? list_fd : -1, &pipe_fd, &u,
+                                     err);
+    }
     if (r < 0) {
         berth_tar_split_free(ts);
         return r;
@@ -791,7 +816,8 @@ layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in, c
     struct berth_error *ingest_err = NULL;
     int ri = berth_layer_ingest_input(&first, *split ? -1 : tar, ts, pipe_fd, 0, diff, NULL,
                                       &ingest_err);
-    close(pipe_fd); /* the end of the tar for the child */
+    if (pipe_fd >= 0)
+        close(pipe_fd); /* the end of the tar for the child */
     struct berth_error *unpack_err = NULL;
     int ru = berth_layer_unpack_finish(u, ret_size, &unpack_err);
     /* a broken input is the cause; the child only saw it end early */
@@ -818,11 +844,11 @@ layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in, c
                 return berth_error_set(err, errno, "remove the tar-split");
             if ((r = layer_ingest_again(in, tar, diff, err)) < 0)
                 return r;
-        } else if (in->discard && in->length > 0) {
-            /* read for the last time: nothing of it needs writing back */
-            (void)fallocate(in->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, in->offset,
-                            in->length);
         }
+    }
+    if (!first.discard && in->discard && in->length > 0) {
+        /* read for the last time: nothing of it needs writing back */
+        (void)fallocate(in->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, in->offset, in->length);
     }
     r = berth_store_fault_error("store.layer.ingest", err);
     return r < 0 ? r : berth_store_fault_error("store.layer.unpack", err);
@@ -1019,7 +1045,8 @@ layer_tar_open(struct berth_store *s, const char *chain_id, const char *diff_id,
     snprintf(rel, sizeof(rel), "layers/%s/diff", HEX(chain_id));
     t->diff_fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (t->split_fd < 0 || t->diff_fd < 0) {
-        int r = berth_error_set(err, errno, "layer %s: neither its tar nor its tar-split", chain_id);
+        int r =
+            berth_error_set(err, errno, "layer %s: neither its tar nor its tar-split", chain_id);
         layer_tar_close(t);
         return r;
     }

@@ -87,8 +87,8 @@ int berth_store_add_layer_input(struct berth_store *store, const char *parent_ch
  * the blob of diff_id when the store keeps one, else rebuilt from the layer's tar-split and its
  * files (tar_split.h). _size first (a tar header needs it), then _write hands the bytes to emit
  * (which returns < 0 to stop). */
-int berth_store_layer_tar_size(struct berth_store *store, const char *chain_id,
-                               const char *diff_id, uint64_t *ret_size, struct berth_error **err);
+int berth_store_layer_tar_size(struct berth_store *store, const char *chain_id, const char *diff_id,
+                               uint64_t *ret_size, struct berth_error **err);
 int berth_store_layer_tar_write(struct berth_store *store, const char *chain_id,
                                 const char *diff_id,
                                 int (*emit)(void *cls, const void *buf, size_t len), void *cls,

@@ -44,11 +44,11 @@ struct berth_tar_split {
     enum split_state state;
     unsigned char hdr[BLOCK];
     size_t hdr_len;
-    uint64_t pos;         /* tar bytes seen */
-    int64_t entry_start;  /* where the current entry's first header began (-1: none yet) */
-    uint64_t remaining;   /* of the current payload */
-    uint64_t pad;         /* padding after it */
-    char *pax;            /* the payload of an 'x' or 'g' header being read */
+    uint64_t pos;        /* tar bytes seen */
+    int64_t entry_start; /* where the current entry's first header began (-1: none yet) */
+    uint64_t remaining;  /* of the current payload */
+    uint64_t pad;        /* padding after it */
+    char *pax;           /* the payload of an 'x' or 'g' header being read */
     size_t pax_len;
     bool pax_collect, pax_global;
     int64_t pax_size; /* "size" of the pending pax header (-1: none) */
@@ -471,8 +471,7 @@ list_append(struct berth_split_list *l, const void *p, size_t n)
 }
 
 int
-berth_split_list_add(struct berth_split_list *l, int64_t header_pos, int64_t size,
-                     const char *path)
+berth_split_list_add(struct berth_split_list *l, int64_t header_pos, int64_t size, const char *path)
 {
     if (l->conflict)
         return 0; /* the split is lost already: nothing more to track */
@@ -712,9 +711,9 @@ static int
 emit_file_data(int diff_fd, const char *path, uint64_t size, unsigned char *buf, size_t buf_len,
                int (*emit)(void *, const void *, size_t), void *cls, struct berth_error **err)
 {
-    _cleanup_close_ int fd = berth_openat2(
-        diff_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0,
-        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+    _cleanup_close_ int fd = berth_openat2(diff_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0,
+                                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                               RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
     if (fd < 0)
         return berth_error_set(err, errno, "layer file '%s'", path);
     struct stat st;
@@ -754,12 +753,11 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
     if (names_len > LIST_MAX)
         return berth_error_setq(err, EFBIG, "tar-split: path table too large");
     _cleanup_free_ char *names = malloc((size_t)names_len + 1);
-    _cleanup_free_ uint64_t *name_at = calloc((size_t)t.n_files + 1, sizeof(uint64_t));
-    if (!names || !name_at)
+    if (!names)
         return berth_error_set(err, ENOMEM, "tar-split");
     if (pread(split_fd, names, (size_t)names_len, (off_t)t.names_at) != (ssize_t)names_len)
         return berth_error_setq(err, EIO, "tar-split: short read");
-    /* the paths, NUL-terminated */
+    /* the paths, NUL-terminated one after the other, in the order of the 'F' records */
     _cleanup_free_ char *paths = malloc((size_t)names_len + (size_t)t.n_files + 1);
     if (!paths)
         return berth_error_set(err, ENOMEM, "tar-split");
@@ -771,7 +769,6 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
         off += 4;
         if (n == 0 || n >= 4096 || names_len - off < n || memchr(names + off, '\0', n))
             return berth_error_setq(err, EINVAL, "tar-split: damaged path table");
-        name_at[i] = out;
         memcpy(paths + out, names + off, n);
         paths[out + n] = '\0';
         out += n + 1, off += n;
@@ -782,6 +779,7 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
         return berth_error_set(err, ENOMEM, "tar-split");
     *rd = (struct reader){.fd = split_fd, .pos = 8, .end = t.names_at};
     uint64_t k = 0, total = 0;
+    const char *path = paths;
     for (;;) {
         unsigned char tag, num[8];
         if (reader_get(rd, &tag, 1) < 0)
@@ -804,9 +802,9 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
             if (reader_get(rd, num, 8) < 0 || k >= t.n_files)
                 return berth_error_setq(err, EINVAL, "tar-split: damaged records");
             uint64_t size = get_u64(num);
-            if ((r = emit_file_data(diff_fd, paths + name_at[k], size, buf, 1 << 16, emit, cls,
-                                    err)) < 0)
+            if ((r = emit_file_data(diff_fd, path, size, buf, 1 << 16, emit, cls, err)) < 0)
                 return r;
+            path += strlen(path) + 1;
             k++, total += size;
         } else {
             return berth_error_setq(err, EINVAL, "tar-split: damaged records");

@@ -316,8 +316,9 @@ main(void)
     size_t cap = (4u << 20) + 4096, len = 0, body = 0;
     char *cr = malloc(cap);
     uint64_t want = 0xcbf29ce484222325ULL;
-    len += (size_t)snprintf(cr, cap, "POST /spool HTTP/1.1\r\nHost: d\r\n"
-                                     "Transfer-Encoding: chunked\r\n\r\n");
+    len += (size_t)snprintf(cr, cap,
+                            "POST /spool HTTP/1.1\r\nHost: d\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n");
     for (size_t pi = 0; body < (3u << 20); pi++) {
         size_t piece = pieces[pi % BERTH_ARRAY_SIZE(pieces)];
         len += (size_t)snprintf(cr + len, cap - len, "%zx\r\n", piece);

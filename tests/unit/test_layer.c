@@ -25,16 +25,10 @@
 #include "image/digest.h"
 #include "image/layer.h"
 #include "image/store.h"
+#include "storeutil.h"
 #include "testutil.h"
 
 #define MTIME 1600000000
-
-static int
-digest_emit(void *cls, const void *buf, size_t len)
-{
-    berth_digester_update(cls, buf, len);
-    return 0;
-}
 
 static char base[] = "/tmp/berth-layer-XXXXXX";
 static char root[PATH_MAX], canary[PATH_MAX];
@@ -176,13 +170,7 @@ xattr_is(const char *dir, const char *rel, const char *name, const char *want)
 static struct berth_store *
 open_store(enum berth_driver driver)
 {
-    struct berth_store *s = NULL;
-    struct berth_error *e = NULL;
-    if (berth_store_open(root, driver, &s, &e) < 0) {
-        printf("# open store: %s\n", e ? e->msg : "?");
-        berth_error_free(e);
-    }
-    return s;
+    return store_open_at(root, driver);
 }
 
 static void
@@ -325,15 +313,8 @@ test_formats(void)
      * file: no blob) and save gets it back byte for byte */
     int bfd = -1;
     char got[72] = "";
-    struct berth_digester *dg = NULL;
     check(berth_store_open_blob(s, want, &bfd, NULL) == -ENOENT, "no blob of the layer tar");
-    check(berth_digester_new(&dg, NULL) == 0 &&
-              berth_store_layer_tar_write(s, first_chain, want, digest_emit, dg, NULL) == 0,
-          "the layer tar is rebuilt");
-    if (dg) {
-        berth_digester_final(dg, got);
-        berth_digester_free(dg);
-    }
+    check(layer_tar_digest_e(s, first_chain, want, got, NULL) == 0, "the layer tar is rebuilt");
     is_str(got, want, "the rebuilt layer tar is the diff ID's");
     if (bfd >= 0)
         close(bfd);

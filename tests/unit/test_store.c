@@ -27,6 +27,7 @@
 #include "core/util.h"
 #include "image/digest.h"
 #include "image/store.h"
+#include "storeutil.h"
 #include "testutil.h"
 
 static char base[] = "/tmp/berth-store-XXXXXX";
@@ -88,12 +89,7 @@ path_exists(const char *dir, const char *digest)
 static struct berth_store *
 open_store(enum berth_driver driver)
 {
-    struct berth_store *s = NULL;
-    struct berth_error *e = NULL;
-    if (berth_store_open(root, driver, &s, &e) < 0)
-        printf("# open store: %s\n", e ? e->msg : "?");
-    berth_error_free(e);
-    return s;
+    return store_open_at(root, driver);
 }
 
 static void
@@ -697,27 +693,15 @@ crash_op(struct berth_store *s, struct crash_fixture *f, enum op op, struct bert
     return -EINVAL;
 }
 
-static int
-digest_emit(void *cls, const void *buf, size_t len)
-{
-    berth_digester_update(cls, buf, len);
-    return 0;
-}
-
 /* The digest of a layer's tar as save gets it (blob or tar-split). */
 static bool
 layer_tar_digest(struct berth_store *s, const char *chain, const char *diff, char out[72])
 {
-    struct berth_digester *d = NULL;
     struct berth_error *e = NULL;
-    if (berth_digester_new(&d, NULL) < 0)
-        return false;
-    int r = berth_store_layer_tar_write(s, chain, diff, digest_emit, d, &e);
+    int r = layer_tar_digest_e(s, chain, diff, out, &e);
     if (r < 0)
         printf("# layer tar: %s\n", e ? e->msg : "?");
     berth_error_free(e);
-    berth_digester_final(d, out);
-    berth_digester_free(d);
     return r == 0;
 }
 

@@ -22,6 +22,7 @@
 #include "core/util.h"
 #include "image/digest.h"
 #include "image/store.h"
+#include "storeutil.h"
 #include "testutil.h"
 
 static char base[] = "/tmp/berth-tarsplit-XXXXXX";
@@ -31,7 +32,7 @@ static char root[PATH_MAX];
 
 struct ent {
     const char *name;
-    char type; /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
+    char type;        /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
     const char *data; /* file data, or the link target */
     size_t size;      /* file size (data repeated) */
 };
@@ -174,32 +175,14 @@ fd_of(struct buf *b)
 static struct berth_store *
 open_store(enum berth_driver driver)
 {
-    struct berth_store *s = NULL;
-    struct berth_error *e = NULL;
-    if (berth_store_open(root, driver, &s, &e) < 0)
-        printf("# open store: %s\n", e ? e->msg : "?");
-    berth_error_free(e);
-    return s;
-}
-
-static int
-digest_emit(void *cls, const void *buf, size_t len)
-{
-    berth_digester_update(cls, buf, len);
-    return 0;
+    return store_open_at(root, driver);
 }
 
 static int
 rebuild(struct berth_store *s, const char *chain, const char *diff, char out[72],
         struct berth_error **e)
 {
-    struct berth_digester *d = NULL;
-    if (berth_digester_new(&d, NULL) < 0)
-        return -ENOMEM;
-    int r = berth_store_layer_tar_write(s, chain, diff, digest_emit, d, e);
-    berth_digester_final(d, out);
-    berth_digester_free(d);
-    return r;
+    return layer_tar_digest_e(s, chain, diff, out, e);
 }
 
 /* <root>/<dir>/<hex of digest>[/<sub>] */
@@ -244,8 +227,7 @@ case_layer(struct berth_store *s, const char *what, int fd, bool plain, bool wan
     check(split == want_split && blob == !want_split, "%s: kept as a %s", what,
           want_split ? "tar-split" : "blob");
     r = rebuild(s, chain, diff, got, &e);
-    check(r == 0 && !strcmp(got, diff), "%s: save gets the same tar (%s)", what,
-          e ? e->msg : got);
+    check(r == 0 && !strcmp(got, diff), "%s: save gets the same tar (%s)", what, e ? e->msg : got);
     berth_error_freep(&e);
     if (ret_chain)
         memcpy(ret_chain, chain, 72);
@@ -263,8 +245,7 @@ static const struct ent mixed[] = {
     {"usr/share/a-rather-long-directory-name-that-goes-on-and-on/and-a-file-name-that-is-also-"
      "long-enough-to-need-an-extension",
      'f', "long", 3000},
-    {"usr/bin/link",
-     'l',
+    {"usr/bin/link", 'l',
      "../share/a-rather-long-directory-name-that-goes-on-and-on/and-a-target-name-that-is-long-"
      "enough-for-a-pax-record",
      0},
@@ -276,24 +257,25 @@ static const struct ent mixed[] = {
 static void
 test_made_by_libarchive(struct berth_store *s)
 {
-    case_layer(s, "pax", tar_lib(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, false, mixed, N_MIXED, false,
-                                 false),
+    case_layer(s, "pax",
+               tar_lib(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, false, mixed, N_MIXED, false, false),
                true, true, NULL, NULL);
     case_layer(s, "pax with xattrs",
                tar_lib(ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE, false, mixed, N_MIXED, true, false),
                true, true, NULL, NULL);
     case_layer(s, "GNU long names",
-               tar_lib(ARCHIVE_FORMAT_TAR_GNUTAR, false, mixed, N_MIXED, false, false), true,
-               true, NULL, NULL);
+               tar_lib(ARCHIVE_FORMAT_TAR_GNUTAR, false, mixed, N_MIXED, false, false), true, true,
+               NULL, NULL);
     static const struct ent prefixed[] = {
         {"a-directory-name-of-sixty-characters-or-so-for-the-prefix-field/"
          "and-a-file-name-for-the-name-field-that-is-long",
          'f', "p", 600},
     };
-    case_layer(s, "ustar prefix", tar_lib(ARCHIVE_FORMAT_TAR_USTAR, false, prefixed, 1, false, false),
-               true, true, NULL, NULL);
-    case_layer(s, "gzip", tar_lib(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, true, mixed, N_MIXED, false,
-                                  false),
+    case_layer(s, "ustar prefix",
+               tar_lib(ARCHIVE_FORMAT_TAR_USTAR, false, prefixed, 1, false, false), true, true,
+               NULL, NULL);
+    case_layer(s, "gzip",
+               tar_lib(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, true, mixed, N_MIXED, false, false),
                false, true, NULL, NULL);
     static const struct ent sparse[] = {
         {"holes", 'f', "s", 65536},

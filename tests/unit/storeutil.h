@@ -1,0 +1,48 @@
+/* Helpers shared by the image store's unit tests (test_store, test_layer, test_tar_split):
+ * opening a store with its error printed, and the digest of a layer's tar as save rebuilds it.
+ * Header-only, static inline, like testutil.h. */
+#ifndef BERTH_TESTS_STOREUTIL_H
+#define BERTH_TESTS_STOREUTIL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "image/digest.h"
+#include "image/store.h"
+
+/* The store at root, or NULL (the error printed as a TAP comment). */
+static inline struct berth_store *
+store_open_at(const char *root, enum berth_driver driver)
+{
+    struct berth_store *s = NULL;
+    struct berth_error *e = NULL;
+    if (berth_store_open(root, driver, &s, &e) < 0)
+        printf("# open store: %s\n", e ? e->msg : "?");
+    berth_error_free(e);
+    return s;
+}
+
+static inline int
+digest_emit(void *cls, const void *buf, size_t len)
+{
+    berth_digester_update(cls, buf, len);
+    return 0;
+}
+
+/* The digest of a layer's tar as save gets it (its blob or its tar-split); r < 0 with *e set
+ * when it cannot be made. */
+static inline int
+layer_tar_digest_e(struct berth_store *s, const char *chain, const char *diff, char out[72],
+                   struct berth_error **e)
+{
+    struct berth_digester *d = NULL;
+    out[0] = '\0';
+    if (berth_digester_new(&d, NULL) < 0)
+        return -1;
+    int r = berth_store_layer_tar_write(s, chain, diff, digest_emit, d, e);
+    berth_digester_final(d, out);
+    berth_digester_free(d);
+    return r;
+}
+#endif
