@@ -1,7 +1,8 @@
-/* Layer tars: ingest (libarchive's raw reader decompresses whatever filter the stream uses into a
- * file, the digester computes the diff ID on the way), the vfs tree copy, and unpack (a forked
- * child chrooted into the layer directory extracts with archive_write_disk). See layer.h for the
- * rules an entry must follow. */
+/* Layer tars: ingest (libarchive's raw reader decompresses whatever filter the stream uses; the
+ * digester computes the diff ID on the way, and the bytes go to a file, a tar-split and/or the
+ * unpack child's pipe), the vfs tree copy, and unpack (the daemon's binary re-executed as a
+ * child chrooted into the layer directory, writing entries with layer_write.c). See layer.h for
+ * the rules an entry must follow. */
 #include "image/layer.h"
 
 #include <errno.h>
