@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,43 +539,17 @@ berth_split_list_write(struct berth_split_list *l, int fd)
 
 /* ---- sealing ---- */
 
-/* Reads a whole file (from offset 0) of at most max bytes. */
-static int
-read_whole(int fd, size_t max, unsigned char **ret, size_t *ret_len)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (st.st_size < 0 || (uint64_t)st.st_size > max)
-        return -EFBIG;
-    unsigned char *b = malloc((size_t)st.st_size + 1);
-    if (!b)
-        return -ENOMEM;
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = pread(fd, b + got, (size_t)st.st_size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            free(b);
-            return n < 0 ? -errno : -EIO;
-        }
-        got += (size_t)n;
-    }
-    *ret = b;
-    *ret_len = got;
-    return 0;
-}
-
 int
 berth_tar_split_seal(struct berth_tar_split *ts, int list_fd, bool *ret_sealed,
                      struct berth_error **err)
 {
     *ret_sealed = false;
-    _cleanup_free_ unsigned char *list = NULL;
+    _cleanup_free_ char *report = NULL;
     size_t len = 0;
-    if (read_whole(list_fd, LIST_MAX, &list, &len) < 0)
+    if (lseek(list_fd, 0, SEEK_SET) < 0 ||
+        berth_read_fd(list_fd, "unpack report", LIST_MAX, &report, &len, NULL) < 0)
         return 0; /* no usable report: the tar is kept instead */
+    const unsigned char *list = (const unsigned char *)report;
     /* the child's files must be exactly the split's, entry by entry */
     size_t off = 0, k = 0;
     for (;;) {
@@ -757,21 +732,16 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
         return berth_error_set(err, ENOMEM, "tar-split");
     if (pread(split_fd, names, (size_t)names_len, (off_t)t.names_at) != (ssize_t)names_len)
         return berth_error_setq(err, EIO, "tar-split: short read");
-    /* the paths, NUL-terminated one after the other, in the order of the 'F' records */
-    _cleanup_free_ char *paths = malloc((size_t)names_len + (size_t)t.n_files + 1);
-    if (!paths)
-        return berth_error_set(err, ENOMEM, "tar-split");
-    uint64_t off = 0, out = 0;
+    /* checked whole before anything is emitted; walked in the order of the 'F' records */
+    uint64_t off = 0;
     for (uint64_t i = 0; i < t.n_files; i++) {
         if (names_len - off < 4)
             return berth_error_setq(err, EINVAL, "tar-split: damaged path table");
         uint32_t n = get_u32((unsigned char *)names + off);
         off += 4;
-        if (n == 0 || n >= 4096 || names_len - off < n || memchr(names + off, '\0', n))
+        if (n == 0 || n >= PATH_MAX || names_len - off < n || memchr(names + off, '\0', n))
             return berth_error_setq(err, EINVAL, "tar-split: damaged path table");
-        memcpy(paths + out, names + off, n);
-        paths[out + n] = '\0';
-        out += n + 1, off += n;
+        off += n;
     }
     _cleanup_free_ struct reader *rd = malloc(sizeof(*rd));
     _cleanup_free_ unsigned char *buf = malloc(1 << 16);
@@ -779,7 +749,8 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
         return berth_error_set(err, ENOMEM, "tar-split");
     *rd = (struct reader){.fd = split_fd, .pos = 8, .end = t.names_at};
     uint64_t k = 0, total = 0;
-    const char *path = paths;
+    const char *next_name = names;
+    char path[PATH_MAX];
     for (;;) {
         unsigned char tag, num[8];
         if (reader_get(rd, &tag, 1) < 0)
@@ -802,9 +773,12 @@ berth_tar_split_rebuild(int split_fd, int diff_fd,
             if (reader_get(rd, num, 8) < 0 || k >= t.n_files)
                 return berth_error_setq(err, EINVAL, "tar-split: damaged records");
             uint64_t size = get_u64(num);
+            uint32_t n = get_u32((const unsigned char *)next_name);
+            memcpy(path, next_name + 4, n);
+            path[n] = '\0';
+            next_name += 4 + n;
             if ((r = emit_file_data(diff_fd, path, size, buf, 1 << 16, emit, cls, err)) < 0)
                 return r;
-            path += strlen(path) + 1;
             k++, total += size;
         } else {
             return berth_error_setq(err, EINVAL, "tar-split: damaged records");

@@ -99,31 +99,6 @@ make_tar(const char *comp, const struct tent *ents, size_t n)
     return fd;
 }
 
-/* A ustar header by hand, for what libarchive's writer will not produce. size: 12 raw bytes. */
-static void
-ustar(unsigned char blk[512], const char *name, char type, const unsigned char size[12],
-      const char *link)
-{
-    memset(blk, 0, 512);
-    snprintf((char *)blk, 100, "%s", name);
-    memcpy(blk + 100, "0000644", 8);
-    memcpy(blk + 108, "0000000", 8);
-    memcpy(blk + 116, "0000000", 8);
-    memcpy(blk + 124, size, 12);
-    memcpy(blk + 136, "13241321200", 12);
-    blk[156] = (unsigned char)type;
-    if (link)
-        snprintf((char *)blk + 157, 100, "%s", link);
-    memcpy(blk + 257, "ustar", 6);
-    memcpy(blk + 263, "00", 2);
-    memset(blk + 148, ' ', 8);
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++)
-        sum += blk[i];
-    snprintf((char *)blk + 148, 8, "%06o", sum);
-    blk[155] = ' ';
-}
-
 static int
 count_in_root(const char *sub)
 {
@@ -643,16 +618,16 @@ test_hostile(enum berth_driver driver)
     /* corrupt headers */
     unsigned char blocks[512 * 5];
     memset(blocks, 0, sizeof(blocks));
-    ustar(blocks, "huge", '0', (const unsigned char *)"77777777777", NULL);
+    ustar_header(blocks, "huge", '0', (const unsigned char *)"77777777777", NULL);
     memset(blocks + 512, 'A', 512);
     refused(s, "an 8 GiB size field on a tiny tar", tar_from_blocks(blocks, sizeof(blocks)),
             "layer entry \"huge\": size");
     unsigned char b256[12] = {0x80, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0};
     memset(blocks, 0, sizeof(blocks));
-    ustar(blocks, "huger", '0', b256, NULL);
+    ustar_header(blocks, "huger", '0', b256, NULL);
     refused(s, "a base-256 size of 2^62", tar_from_blocks(blocks, sizeof(blocks)), "layer entry");
     memset(blocks, 0, sizeof(blocks));
-    ustar(blocks, "bad", '0', (const unsigned char *)"00000000001", NULL);
+    ustar_header(blocks, "bad", '0', (const unsigned char *)"00000000001", NULL);
     blocks[148] ^= 1; /* checksum */
     refused(s, "a bad header checksum", tar_from_blocks(blocks, sizeof(blocks)), "read layer tar");
 

@@ -103,24 +103,13 @@ tar_lib(int format, bool gzip, const struct ent *ents, size_t n, bool xattr, boo
 
 /* ---- tars by hand ---- */
 
+/* A ustar header (storeutil.h's) with an octal size; link: a hard link's target, or NULL. */
 static void
-header(unsigned char h[512], const char *name, char type, uint64_t size)
+header(unsigned char h[512], const char *name, char type, uint64_t size, const char *link)
 {
-    memset(h, 0, 512);
-    snprintf((char *)h, 100, "%s", name);
-    memcpy(h + 100, "0000644", 7);
-    memcpy(h + 108, "0000000", 7);
-    memcpy(h + 116, "0000000", 7);
-    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
-    memcpy(h + 136, "13737000000", 11);
-    h[156] = (unsigned char)type;
-    memcpy(h + 257, "ustar", 6);
-    memcpy(h + 263, "00", 2);
-    memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++)
-        sum += h[i];
-    snprintf((char *)h + 148, 8, "%06o", sum);
+    char field[13];
+    snprintf(field, sizeof(field), "%011llo", (unsigned long long)size);
+    ustar_header(h, name, type, (const unsigned char *)field, link);
 }
 
 struct buf {
@@ -142,7 +131,7 @@ put_entry(struct buf *b, const char *name, char type, const char *data, size_t s
           unsigned char pad_byte)
 {
     unsigned char h[512];
-    header(h, name, type, size);
+    header(h, name, type, size, NULL);
     put(b, h, 512);
     if (size)
         put(b, data, size);
@@ -296,7 +285,7 @@ test_made_by_hand(struct berth_store *s)
     const char local[] = "9 size=5\n";
     put_entry(&b, "PaxHeaders/f", 'x', local, strlen(local), 0);
     unsigned char h[512];
-    header(h, "f", '0', 0);
+    header(h, "f", '0', 0, NULL);
     put(&b, h, 512);
     put(&b, "fives", 5);
     unsigned char pad[507] = {0};
@@ -355,13 +344,7 @@ test_fallbacks(struct berth_store *s)
     put_entry(&b, "p", '0', "0123456789", 10, 0);
     put_entry(&b, "q", '0', "abcdefghij", 10, 0);
     unsigned char h[512];
-    header(h, "p", '1', 0);
-    snprintf((char *)h + 157, 100, "q");
-    memset(h + 148, ' ', 8);
-    unsigned sum = 0;
-    for (int i = 0; i < 512; i++)
-        sum += h[i];
-    snprintf((char *)h + 148, 8, "%06o", sum);
+    header(h, "p", '1', 0, "q");
     put(&b, h, 512);
     put_end(&b);
     case_layer(s, "a hard link over a file", fd_of(&b), true, false, NULL, NULL);
