@@ -790,26 +790,24 @@ layer_stream_unpack(struct berth_store *s, const struct berth_layer_input *in,
     if (*split) {
         split_fd = openat(work_fd, "dir/tar-split", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         list_fd = memfd_create("berth-unpack-list", MFD_CLOEXEC);
-        if (split_fd < 0 || list_fd < 0 || berth_tar_split_new(split_fd, &ts, NULL) < 0)
+        if (split_fd < 0 || list_fd < 0 || berth_tar_split_new(split_fd, &ts, NULL) < 0) {
             *split = false; /* the blob, as without */
-        else
+            if (split_fd >= 0)
+                (void)unlinkat(work_fd, "dir/tar-split", 0);
+        } else {
             first.discard = false; /* the range may be needed again */
+        }
     }
     struct berth_layer_unpacker *u = NULL;
     int pipe_fd = -1, r;
-    bool direct = plain_tar_range(in);
     /* without /proc the range cannot be reopened for the child: the pipe then */
-    if (direct && berth_layer_unpack_start_range(diff_path, s->driver, *split ? list_fd : -1,
-                                                 in->fd, in->offset, in->length, &u, NULL) < 0)
-        direct = false;
+    bool direct = plain_tar_range(in) &&
+                  berth_layer_unpack_start_range(diff_path, s->driver, *split ? list_fd : -1,
+                                                 in->fd, in->offset, in->length, &u, NULL) == 0;
     if (direct) {
         first.discard = false; /* the child reads the range too */
-        r = 0;
-    } else {
-        r = berth_layer_unpack_start(diff_path, s->driver, *split ? list_fd : -1, &pipe_fd, &u,
-                                     err);
-    }
-    if (r < 0) {
+    } else if ((r = berth_layer_unpack_start(diff_path, s->driver, *split ? list_fd : -1, &pipe_fd,
+                                             &u, err)) < 0) {
         berth_tar_split_free(ts);
         return r;
     }
